@@ -1,0 +1,36 @@
+# Sourced by scripts/demo and scripts/test: makes the pinned development
+# environment in .venv (Python >= 3.11 and network access to a package index).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+
+# Poetry and the plugins it needs before it can install the rest (see poetry.lock).
+BOOTSTRAP_PINS=(poetry==2.5.1 poetry-plugin-export==1.10.1 poetry-plugin-pypi-mirror==0.6.5)
+
+python=${PYTHON:-python3}
+"$python" -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
+  || { echo "bootstrap: $python is older than Python 3.11; set PYTHON=/path/to/python3.11+" >&2; exit 1; }
+
+if ! .venv/bin/python -m pip --version >/dev/null 2>&1; then
+  echo "bootstrap: creating .venv" >&2
+  rm -rf .venv
+  "$python" -m venv .venv
+fi
+if ! .venv/bin/python -m pip show --quiet "${BOOTSTRAP_PINS[@]%%==*}" >/dev/null 2>&1 \
+   || [ "$(.venv/bin/poetry --version 2>/dev/null)" != "Poetry (version ${BOOTSTRAP_PINS[0]#*==})" ]; then
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check "${BOOTSTRAP_PINS[@]}"
+fi
+
+# Poetry resolves through the PEP 503 simple index (the mirror plugin) rather than
+# PyPI's JSON API, which some proxies block: your PIP_INDEX_URL if set, else PyPI's
+# simple index as pip itself knows it.
+if [ -z "${POETRY_PYPI_MIRROR_URL:-}" ]; then
+  POETRY_PYPI_MIRROR_URL=${PIP_INDEX_URL:-$(.venv/bin/python -c 'from pip._internal.models.index import PyPI; print(PyPI.simple_url)')}
+fi
+export POETRY_PYPI_MIRROR_URL
+
+# Poetry installs the locked tools into this same .venv.
+export POETRY_VIRTUALENVS_IN_PROJECT=true
+.venv/bin/poetry sync --quiet --no-interaction
+export PATH="$ROOT/.venv/bin:$PATH"

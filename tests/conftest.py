@@ -1,0 +1,131 @@
+"""Shared fixtures: isolated environment, one answers file, rendering and images."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import copier
+import pytest
+import yaml
+
+from tests import helpers
+
+ROOT = Path(__file__).resolve().parent.parent
+ANSWERS: dict[str, Any] = yaml.safe_load((ROOT / "tests" / "answers.yml").read_text())
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _isolated_environment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Keep git, Copier and Poetry away from the user's configuration and caches."""
+    home = tmp_path_factory.mktemp("home")
+    (home / "gitconfig").write_text("[init]\n\tdefaultBranch = main\n")
+    env = {
+        "GIT_AUTHOR_NAME": "Template Tests",
+        "GIT_AUTHOR_EMAIL": "tests@example.com",
+        "GIT_COMMITTER_NAME": "Template Tests",
+        "GIT_COMMITTER_EMAIL": "tests@example.com",
+        "GIT_CONFIG_GLOBAL": str(home / "gitconfig"),
+        "GIT_CONFIG_NOSYSTEM": "1",
+        "COPIER_CACHE_DIR": str(home / "copier-cache"),
+        "COPIER_SETTINGS_PATH": str(home / "copier-settings.yml"),
+        "POETRY_CACHE_DIR": str(home / "poetry-cache"),
+        "POETRY_CONFIG_DIR": str(home / "poetry-config"),
+        # Each generated project keeps its venv inside its own tmp directory.
+        "POETRY_VIRTUALENVS_IN_PROJECT": "true",
+        # Poetry resolves through the simple index (see scripts/bootstrap.sh).
+        "POETRY_PYPI_MIRROR_URL": helpers.package_index_url(),
+    }
+    saved = {key: os.environ.get(key) for key in env}
+    os.environ.update(env)
+    yield
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+
+
+def copy_project(dst: Path, *, lock: bool = False, **overrides: Any) -> Path:
+    """Render the template's working tree (HEAD plus uncommitted edits) into dst.
+
+    Answers are tests/answers.yml with overrides on top, passed as `--data`, so
+    Copier validates them. With lock=True the template's tasks run (`poetry lock`).
+    """
+    copier.run_copy(
+        str(ROOT),
+        dst,
+        data={**ANSWERS, **overrides},
+        defaults=True,
+        unsafe=True,
+        vcs_ref="HEAD",
+        skip_tasks=not lock,
+        quiet=True,
+    )
+    return dst
+
+
+@pytest.fixture(scope="session")
+def locked_project(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Callable[..., Path]:
+    """A factory of rendered and locked projects, one per set of answers a session.
+
+    Treat the result as read-only: copy it (shutil.copytree) before changing it.
+    """
+    cache: dict[tuple[tuple[str, Any], ...], Path] = {}
+
+    def make(**overrides: Any) -> Path:
+        key = tuple(sorted(overrides.items()))
+        if key not in cache:
+            name = "-".join(str(value) for _, value in key) or "defaults"
+            dst = tmp_path_factory.mktemp(f"project-{name}")
+            cache[key] = copy_project(dst, lock=True, **overrides)
+        return cache[key]
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def docker_engine() -> str:
+    """The docker CLI, once an engine answers; without one, skip (or fail under CI)."""
+    docker = shutil.which("docker")
+    answered = (
+        docker is not None
+        and subprocess.run(
+            [docker, "info"], capture_output=True, check=False
+        ).returncode
+        == 0
+    )
+    if not answered:
+        message = "no Docker engine answers `docker info`"
+        if os.environ.get("CI"):
+            pytest.fail(f"{message}, and CI is set: the docker tier must run in CI")
+        pytest.skip(message)
+    assert docker is not None
+    return docker
+
+
+@pytest.fixture(scope="session")
+def build_image(docker_engine: str) -> Iterator[Callable[..., helpers.Image]]:
+    """Build a project directory's image once a session per (directory, tag)."""
+    built: dict[tuple[Path, str], helpers.Image] = {}
+
+    def build(project: Path, tag: str) -> helpers.Image:
+        key = (project, tag)
+        if key not in built:
+            built[key] = helpers.build_image(project, tag)
+        return built[key]
+
+    yield build
+    tags = [image.tag for image in built.values()]
+    if tags:
+        subprocess.run(
+            [docker_engine, "image", "rm", "--force", *tags],
+            capture_output=True,
+            check=False,
+        )
