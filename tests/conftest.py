@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -24,7 +25,10 @@ def _isolated_environment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[
     """Keep git, Copier and Poetry away from the user's configuration and caches."""
     home = tmp_path_factory.mktemp("home")
     (home / "gitconfig").write_text("[init]\n\tdefaultBranch = main\n")
+    (home / "copier-settings.yml").write_text("{}\n")
     env = {
+        # The dev venv's tools (poetry, hadolint, ...) even when pytest is run directly.
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
         "GIT_AUTHOR_NAME": "Template Tests",
         "GIT_AUTHOR_EMAIL": "tests@example.com",
         "GIT_COMMITTER_NAME": "Template Tests",
@@ -96,10 +100,7 @@ def docker_engine() -> str:
     docker = shutil.which("docker")
     answered = (
         docker is not None
-        and subprocess.run(
-            [docker, "info"], capture_output=True, check=False
-        ).returncode
-        == 0
+        and subprocess.run([docker, "info"], capture_output=True, check=False).returncode == 0
     )
     if not answered:
         message = "no Docker engine answers `docker info`"

@@ -35,7 +35,10 @@ def index_url_with_credentials() -> str:
 
 
 def run(
-    *args: str | os.PathLike[str], cwd: Path | None = None, check: bool = True, **kwargs: Any
+    *args: str | os.PathLike[str],
+    cwd: Path | None = None,
+    check: bool = True,
+    **kwargs: Any,
 ) -> subprocess.CompletedProcess[str]:
     """Run a command, capturing text output; on failure show what it printed."""
     result = subprocess.run(

@@ -1,0 +1,228 @@
+"""What each answer renders, parsed rather than grepped."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from dockerfile_parse import DockerfileParser
+from pytest_copie.plugin import Copie
+
+from tests.conftest import ANSWERS, copy_project
+from tests.helpers import read_toml, run
+
+STRATEGIES = ["export", "wheel", "environment"]
+PYTHONS = ["3.11", "3.12", "3.13", "3.14"]
+
+
+def instructions(dockerfile: Path) -> list[tuple[str, str]]:
+    """(INSTRUCTION, value) pairs, comments dropped and continuations joined."""
+    parsed = DockerfileParser(str(dockerfile)).structure
+    return [(i["instruction"], i["value"]) for i in parsed if i["instruction"] != "COMMENT"]
+
+
+def stages(dockerfile: Path) -> dict[str, list[tuple[str, str]]]:
+    """Each stage's name and its instructions (FROM excluded)."""
+    result: dict[str, list[tuple[str, str]]] = {}
+    current: list[tuple[str, str]] = []
+    for instruction, value in instructions(dockerfile):
+        if instruction == "FROM":
+            current = result.setdefault(value.split(" AS ")[1], [])
+        elif result:
+            current.append((instruction, value))
+    return result
+
+
+@pytest.mark.parametrize("python_version", PYTHONS)
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_render_with_pytest_copie(copie: Copie, strategy: str, python_version: str) -> None:
+    result = copie.copy(
+        extra_answers={
+            **ANSWERS,
+            "docker_strategy": strategy,
+            "python_version": python_version,
+        }
+    )
+    assert result.exception is None, result.exception
+    assert result.exit_code == 0
+    project = result.project_dir
+    assert project is not None
+
+    pyproject = read_toml(project / "pyproject.toml")
+    meta = pyproject["project"]
+    assert meta["name"] == "acme-widget-service"
+    assert meta["requires-python"] == f">={python_version},<4"
+    assert meta["scripts"] == {"hello": "acme_widget_service:main"}
+    assert meta["authors"] == [{"name": "Test Team", "email": "test-team@example.com"}]
+    assert meta["license"] == "LicenseRef-Proprietary"
+    assert meta["readme"] == "README.md"
+    assert meta["dependencies"] == []
+    assert pyproject["build-system"]["build-backend"] == "poetry.core.masonry.api"
+    assert pyproject["build-system"]["requires"] == ["poetry-core>=2.0,<3"]
+    poetry = pyproject["tool"]["poetry"]
+    assert poetry["packages"] == [{"include": "acme_widget_service", "from": "src"}]
+    assert poetry["requires-poetry"].startswith(">=2.0")
+    assert "poetry-plugin-export" in poetry["requires-plugins"]
+    assert set(poetry["group"]["dev"]["dependencies"]) == {"pytest", "ruff"}
+    ruff_target = pyproject["tool"]["ruff"]["target-version"]
+    assert ruff_target == "py" + python_version.replace(".", "")
+
+    package = project / "src" / "acme_widget_service"
+    assert sorted(p.name for p in package.iterdir()) == [
+        "__init__.py",
+        "__main__.py",
+        "py.typed",
+    ]
+    assert sorted(p.name for p in project.glob("Dockerfile*")) == ["Dockerfile"]
+
+    dockerfile = project / "Dockerfile"
+    assert instructions(dockerfile)[0] == (
+        "ARG",
+        f"PYTHON_IMAGE=python:{python_version}-slim",
+    )
+    assert not re.search(r"^#\s*syntax=", dockerfile.read_text(), re.MULTILINE)
+    froms = [v for i, v in instructions(dockerfile) if i == "FROM"]
+    assert froms[0] == "${PYTHON_IMAGE} AS tools"
+    assert froms[-1] == "${PYTHON_IMAGE} AS runtime", "the runtime starts from the same base"
+
+
+def test_no_jinja_left_in_any_rendered_file(tmp_path: Path) -> None:
+    project = copy_project(tmp_path / "p", apt_build_packages="gcc", apt_runtime_packages="libpq5")
+    for path in project.rglob("*"):
+        if path.is_file():
+            text = path.read_text()
+            assert not re.search(r"\{\{|\{%|%\}|\}\}", text), path
+
+
+@pytest.mark.parametrize(
+    ("license_", "expected"),
+    [
+        ("MIT", "MIT"),
+        ("Apache-2.0", "Apache-2.0"),
+        ("Proprietary", "LicenseRef-Proprietary"),
+    ],
+)
+def test_license(tmp_path: Path, license_: str, expected: str) -> None:
+    project = copy_project(tmp_path / "p", license=license_)
+    meta = read_toml(project / "pyproject.toml")["project"]
+    assert meta["license"] == expected
+    private = "Private :: Do Not Upload" in meta.get("classifiers", [])
+    assert private == (license_ == "Proprietary")
+
+
+def test_description_with_quotes_stays_valid_toml(tmp_path: Path) -> None:
+    text = 'The "widget" service \\ for C:\\paths'
+    project = copy_project(tmp_path / "p", description=text)
+    assert read_toml(project / "pyproject.toml")["project"]["description"] == text
+
+
+def test_export_strategy(tmp_path: Path) -> None:
+    steps = stages(copy_project(tmp_path / "p", docker_strategy="export") / "Dockerfile")
+    assert list(steps) == ["tools", "deps", "project", "runtime"]
+    deps = steps["deps"]
+    assert deps[1] == ("COPY", "pyproject.toml poetry.lock ./"), "manifest only"
+    install = deps[2][1]
+    assert "poetry export --only main" in install
+    assert "--without-hashes" not in install
+    assert "python -m venv --without-pip /app/.venv" in install
+    assert "--require-hashes" in install
+    assert ("COPY", "src/ src/") in steps["project"]
+    build = steps["project"][-1][1]
+    assert "poetry build --format wheel" in build
+    assert "--no-deps" in build
+
+
+def test_wheel_strategy(tmp_path: Path) -> None:
+    steps = stages(copy_project(tmp_path / "p", docker_strategy="wheel") / "Dockerfile")
+    assert list(steps) == ["tools", "deps", "project", "runtime"]
+    assert steps["deps"][1] == ("COPY", "pyproject.toml poetry.lock ./")
+    assert "poetry install --no-root --only main" in steps["deps"][-1][1]
+    build = steps["project"][-1][1]
+    assert "poetry build --format wheel" in build
+    assert "--no-deps" in build
+
+
+def test_environment_strategy(tmp_path: Path) -> None:
+    steps = stages(copy_project(tmp_path / "p", docker_strategy="environment") / "Dockerfile")
+    assert list(steps) == ["tools", "deps", "project", "runtime"]
+    assert "poetry install --no-root --only main" in steps["deps"][-1][1]
+    assert "poetry build" not in str(steps)
+    runtime = dict(steps["runtime"])
+    assert runtime["CMD"] == '["python", "-m", "acme_widget_service"]'
+    assert "PYTHONPATH=/app/src" in runtime["ENV"]
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_runtime_stage(tmp_path: Path, strategy: str) -> None:
+    runtime = stages(copy_project(tmp_path / "p", docker_strategy=strategy) / "Dockerfile")[
+        "runtime"
+    ]
+    kinds = [instruction for instruction, _ in runtime]
+    assert kinds.index("USER") > max(i for i, k in enumerate(kinds) if k in {"RUN", "COPY"})
+    assert dict(runtime)["USER"] == "10001:10001"
+    copies = [value for instruction, value in runtime if instruction == "COPY"]
+    assert copies[0] == "--link --from=deps /app/.venv /app/.venv", "dependencies first"
+    assert all("--from=" in value for value in copies), "nothing from the context"
+    assert "PYTHONUNBUFFERED=1" in dict(runtime)["ENV"]
+    assert not any("apt-get" in value for _, value in runtime), "no apt without packages"
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_apt_packages(tmp_path: Path, strategy: str) -> None:
+    project = copy_project(
+        tmp_path / "p",
+        docker_strategy=strategy,
+        apt_build_packages="gcc  libpq-dev",
+        apt_runtime_packages="libpq5",
+    )
+    steps = stages(project / "Dockerfile")
+    build = [v for i, v in steps["tools"] if i == "RUN" and "apt-get" in v]
+    assert len(build) == 1
+    assert "apt-get install -y --no-install-recommends gcc libpq-dev" in build[0]
+    assert "--mount=type=cache,target=/var/lib/apt/lists" in build[0]
+    runtime = [v for i, v in steps["runtime"] if i == "RUN" and "apt-get" in v]
+    assert len(runtime) == 1
+    assert "apt-get install -y --no-install-recommends libpq5 " in runtime[0]
+    assert runtime[0].rstrip().endswith("rm -rf /var/lib/apt/lists/*")
+    assert not re.search(r"\bapt\s", (project / "Dockerfile").read_text()), "apt-get, not apt"
+
+
+@pytest.mark.parametrize("apt", [False, True], ids=["no-apt", "apt"])
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_hadolint_clean(tmp_path: Path, strategy: str, apt: bool) -> None:
+    extra = {"apt_build_packages": "gcc", "apt_runtime_packages": "libpq5"} if apt else {}
+    project = copy_project(tmp_path / "p", docker_strategy=strategy, **extra)
+    result = run(
+        "hadolint",
+        "--failure-threshold",
+        "style",
+        "Dockerfile",
+        cwd=project,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    # An inline ignore is allowed only right under a comment that gives its reason.
+    lines = (project / "Dockerfile").read_text().splitlines()
+    for number, line in enumerate(lines):
+        if line.startswith("# hadolint ignore="):
+            assert lines[number - 1].startswith("# ")
+            assert "unpinned on purpose:" in lines[number - 1]
+
+
+def test_no_folklore(tmp_path: Path) -> None:
+    """None of the settings the write-up debunks, in any strategy."""
+    for strategy in STRATEGIES:
+        text = (
+            copy_project(tmp_path / strategy, docker_strategy=strategy) / "Dockerfile"
+        ).read_text()
+        for folklore in (
+            "POETRY_NO_INTERACTION",
+            "PYTHONDONTWRITEBYTECODE",
+            "PIP_NO_CACHE_DIR",
+            "apk ",
+            "alpine",
+        ):
+            assert folklore not in text, (strategy, folklore)
+        builders = text.split("AS runtime")[0]
+        assert "PYTHONUNBUFFERED" not in builders, "pointless in a build stage"
