@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import copier
+import plumbum
 import pytest
 import yaml
 
@@ -46,7 +47,9 @@ def _isolated_environment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[
     }
     saved = {key: os.environ.get(key) for key in env}
     os.environ.update(env)
-    yield
+    # Copier runs tasks with plumbum's copy of the environment, taken at import.
+    with plumbum.local.env(**env):
+        yield
     for key, value in saved.items():
         if value is None:
             os.environ.pop(key, None)
