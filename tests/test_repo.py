@@ -1,0 +1,56 @@
+"""The template repository itself: pinned tools agree everywhere, scripts are clean."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.conftest import ROOT
+from tests.helpers import read_toml, run
+
+LOCKED = {p["name"]: p["version"] for p in read_toml(ROOT / "poetry.lock")["package"]}
+
+
+def pins(text: str) -> dict[str, str]:
+    return dict(re.findall(r"\b(poetry(?:-plugin-[a-z-]+)?|uv)==([0-9][0-9.]*)", text))
+
+
+def test_bootstrap_pins_are_the_locked_versions() -> None:
+    pinned = pins((ROOT / "scripts" / "bootstrap.sh").read_text())
+    assert set(pinned) == {"poetry", "poetry-plugin-export", "poetry-plugin-pypi-mirror"}
+    assert {name: LOCKED[name] for name in pinned} == pinned
+
+
+def test_docker_build_tools_are_the_locked_versions() -> None:
+    """The image builds with the same Poetry and plugins the template is tested with."""
+    pinned = pins((ROOT / "includes" / "docker" / "tools.jinja").read_text())
+    assert set(pinned) == {"uv", "poetry", "poetry-plugin-export", "poetry-plugin-pypi-mirror"}
+    assert {name: LOCKED[name] for name in pinned if name != "uv"} == {
+        name: version for name, version in pinned.items() if name != "uv"
+    }
+
+
+def test_dev_dependencies_are_pinned_exactly() -> None:
+    dev = read_toml(ROOT / "pyproject.toml")["tool"]["poetry"]["group"]["dev"]["dependencies"]
+    assert all(re.fullmatch(r"[0-9][0-9.]*", version) for version in dev.values()), dev
+
+
+@pytest.mark.parametrize(
+    "script", ["scripts/bootstrap.sh", "scripts/test", "scripts/demo", ".ci/run"]
+)
+def test_shell_scripts_pass_shellcheck(script: str) -> None:
+    run("shellcheck", "--shell=bash", "--external-sources", script, cwd=ROOT)
+
+
+def test_ci_runs_the_readme_test_command() -> None:
+    readme = (ROOT / "README.md").read_text()
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert "scripts/test" in readme
+    assert "../shared/ci/docker-up" in ci
+    assert ci.rstrip().endswith("exec scripts/test")
+
+
+def test_python_code_passes_ruff() -> None:
+    run("ruff", "check", "--no-cache", ".", cwd=ROOT)
+    run("ruff", "format", "--check", "--no-cache", ".", cwd=ROOT)
