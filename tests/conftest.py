@@ -119,10 +119,10 @@ def build_image(docker_engine: str) -> Iterator[Callable[..., helpers.Image]]:
     """Build a project directory's image once a session per (directory, tag)."""
     built: dict[tuple[Path, str], helpers.Image] = {}
 
-    def build(project: Path, tag: str) -> helpers.Image:
+    def build(project: Path, tag: str, *extra: str, **options: Any) -> helpers.Image:
         key = (project, tag)
         if key not in built:
-            built[key] = helpers.build_image(project, tag)
+            built[key] = helpers.build_image(project, tag, *extra, **options)
         return built[key]
 
     yield build

@@ -1,0 +1,349 @@
+"""Docker tier: every strategy's image, built for real on each Python available here."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT
+from tests.helpers import INDEX_SECRET, Image, RecordingIndex, build_image, read_toml, run
+
+pytestmark = pytest.mark.docker
+
+STRATEGIES = ["export", "wheel", "environment"]
+# The base images this machine can build (../shared/ci/docker-up's stand-ins).
+PYTHONS = ["3.11", "3.13"]
+PACKAGE = "acme_widget_service"
+# Names useradd adds next to the base image's files: the backups of the files it edits.
+USER_DB_BACKUPS = {"/etc/passwd-", "/etc/group-", "/etc/shadow-", "/etc/gshadow-"}
+# What a working copy holds besides the project: none of it may reach a build.
+JUNK = (
+    ".venv/bin/python", ".git/HEAD", f"src/{PACKAGE}/__pycache__/x.pyc", ".env", "dist/x.whl",
+    ".poetry/plugins/x", "notes.txt", f"src/{PACKAGE}.egg-info/x", "tests/test_x.py",
+)  # fmt: skip
+
+
+@pytest.fixture(
+    scope="session",
+    params=[(s, p) for s in STRATEGIES for p in PYTHONS],
+    ids=lambda case: f"{case[0]}-py{case[1]}",
+)
+def image(
+    request: pytest.FixtureRequest,
+    locked_project: Callable[..., Path],
+    build_image: Callable[..., Image],
+) -> Image:
+    strategy, python = request.param
+    project = locked_project(docker_strategy=strategy, python_version=python)
+    return build_image(project, f"pdt-test-{strategy}-{python}")
+
+
+def files_in(tag: str) -> set[str]:
+    """Every non-directory path in an image's root file system."""
+    listing = run("docker", "run", "--rm", "--user", "0", "--entrypoint", "find", tag,
+                  "/", "-xdev", "-not", "-type", "d").stdout  # fmt: skip
+    return set(listing.split())
+
+
+@pytest.fixture(scope="session")
+def base_files() -> Callable[[str], set[str]]:
+    cache: dict[str, set[str]] = {}
+
+    def of(python: str) -> set[str]:
+        if python not in cache:
+            cache[python] = files_in(f"python:{python}-slim")
+        return cache[python]
+
+    return of
+
+
+def python_of(image: Image) -> str:
+    return re.search(r"-(3\.\d+)$", image.tag).group(1)
+
+
+# ── What a user sees ─────────────────────────────────────────────────────────
+
+
+def test_docker_run_prints_exactly_the_greeting(image: Image) -> None:
+    assert image.run().stdout == "Hello, World!\n"
+
+
+def test_package_imports(image: Image) -> None:
+    where = image.run("python", "-c", f"import {PACKAGE}; print({PACKAGE}.__file__)").stdout
+    assert where.startswith("/app/"), where
+
+
+def test_runs_as_fixed_unprivileged_user(image: Image) -> None:
+    assert image.run("id", "-u").stdout.strip() == "10001"
+    assert image.run("id", "-g").stdout.strip() == "10001"
+    config = json.loads(run("docker", "image", "inspect", image.tag).stdout)[0]["Config"]
+    assert config["User"] == "10001:10001"
+
+
+def test_works_with_read_only_root(image: Image) -> None:
+    assert image.run(docker_args=("--read-only",)).stdout == "Hello, World!\n"
+
+
+def test_every_module_comes_from_precompiled_bytecode(image: Image) -> None:
+    """Read-only and unprivileged, nothing could be cached at run time: all was compiled."""
+    verbose = image.run("python", "-v", "-c", f"import {PACKAGE}.__main__",
+                        docker_args=("--read-only",)).stderr  # fmt: skip
+    from_app = re.findall(r"^# code object from '?(/app/\S+?)'?$", verbose, re.MULTILINE)
+    assert from_app, verbose
+    assert all(path.endswith(".pyc") for path in from_app), from_app
+    assert "bytecode is stale" not in verbose
+    # Not only what `hello` imports: every importable module under /app has bytecode
+    # (bin/ holds scripts, such as virtualenv's activate_this.py, not modules).
+    missing = image.run("python", "-c", (
+        "import pathlib, importlib.util as u;"
+        "print([str(p) for p in pathlib.Path('/app').rglob('*.py') if p.parts[3] != 'bin'"
+        " and not pathlib.Path(u.cache_from_source(p)).exists()])"
+    )).stdout  # fmt: skip
+    assert missing.strip() == "[]"
+
+
+def test_logs_are_unbuffered(image: Image) -> None:
+    """PYTHONUNBUFFERED earns its place: a line reaches `docker logs` when printed."""
+    script = "print('ready'); import time; time.sleep(60)"
+    started = [
+        run(
+            "docker", "run", "--detach", "--rm", *extra, image.tag, "python", "-c", script
+        ).stdout.strip()
+        for extra in ((), ("--env", "PYTHONUNBUFFERED="))
+    ]
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if run("docker", "logs", started[0]).stdout == "ready\n":
+                break
+            time.sleep(0.5)
+        else:
+            pytest.fail("the runtime image's output never reached docker logs")
+        # The control, started at the same time, shows why: without it, nothing yet.
+        assert run("docker", "logs", started[1]).stdout == ""
+    finally:
+        run("docker", "rm", "--force", *started, check=False)
+
+
+# ── What is not in the image ─────────────────────────────────────────────────
+
+
+def test_adds_only_the_application(image: Image, base_files: Callable[[str], set[str]]) -> None:
+    added = files_in(image.tag) - base_files(python_of(image))
+    assert added - USER_DB_BACKUPS, "the image adds the application"
+    assert {path for path in added if not path.startswith("/app/")} <= USER_DB_BACKUPS
+    assert not [p for p in added if re.search(r"/(dist|build|\.cache)/|\.whl$|requirements", p)]
+    assert not [p for p in added if p.startswith("/app/.venv/bin/") and "pip" in p]
+    assert not [p for p in added if "/site-packages/pip/" in p], "no pip inside the app venv"
+
+
+def test_poetry_is_nowhere(image: Image) -> None:
+    found = image.run("find", "/", "-xdev", "-iname", "*poetry*", docker_args=("--user", "0"))
+    assert found.stdout == ""
+    assert image.run("sh", "-c", "command -v poetry uv gcc cc", check=False).stdout == ""
+
+
+def test_app_venv_has_no_pip(image: Image) -> None:
+    result = image.run("python", "-m", "pip", "--version", check=False)
+    assert result.returncode != 0
+    assert "No module named pip" in result.stderr
+
+
+def test_no_credential_in_image_or_history(image: Image, tmp_path: Path) -> None:
+    history = run("docker", "history", "--no-trunc", image.tag).stdout
+    inspect = run("docker", "image", "inspect", image.tag).stdout
+    assert INDEX_SECRET not in history
+    assert INDEX_SECRET not in inspect
+    archive = tmp_path / "image.tar"
+    run("docker", "image", "save", "--output", str(archive), image.tag)
+    assert INDEX_SECRET.encode() not in archive.read_bytes()
+
+
+# ── A project with a real dependency, built through a recording index ────────
+
+
+@pytest.fixture(scope="session")
+def recording_index() -> Iterator[RecordingIndex]:
+    with RecordingIndex() as index:
+        yield index
+
+
+@pytest.fixture(scope="session")
+def with_dependency(
+    locked_project: Callable[..., Path],
+    tmp_path_factory: pytest.TempPathFactory,
+    recording_index: RecordingIndex,
+    build_image: Callable[..., Image],
+) -> Callable[[str], tuple[Image, set[str]]]:
+    """Per strategy: the project plus `requests` (four dependencies of its own), built
+    with PIP_INDEX_URL pointing at the recording index, and what the build asked it for."""
+    built: dict[str, tuple[Image, set[str]]] = {}
+
+    def make(strategy: str) -> tuple[Image, set[str]]:
+        if strategy not in built:
+            project = tmp_path_factory.mktemp(f"deps-{strategy}") / "acme"
+            shutil.copytree(
+                locked_project(docker_strategy=strategy, python_version="3.13"), project
+            )
+            run("poetry", "add", "--lock", "requests==2.32.3", cwd=project)
+            recording_index.requested.clear()
+            # --no-cache: every step runs (another strategy may share cached steps).
+            image = build_image(project, f"pdt-test-deps-{strategy}", "--network=host",
+                                "--no-cache", index_url=recording_index.url)  # fmt: skip
+            built[strategy] = (image, set(recording_index.requested))
+        return built[strategy]
+
+    return make
+
+
+def installed(image: Image) -> set[tuple[str, str]]:
+    listing = image.run("python", "-c", (
+        "import importlib.metadata as m, json;"
+        "print(json.dumps([(d.metadata['Name'], d.version) for d in m.distributions()]))"
+    )).stdout  # fmt: skip
+    return {(name.lower(), version) for name, version in json.loads(listing)}
+
+
+def locked_main(project: Path) -> set[tuple[str, str]]:
+    lock = read_toml(project / "poetry.lock")
+    return {(p["name"], p["version"]) for p in lock["package"] if "main" in p.get("groups", [])}
+
+
+def test_strategies_install_the_same_locked_distributions(
+    with_dependency: Callable[[str], tuple[Image, set[str]]],
+) -> None:
+    project = ("acme-widget-service", "0.1.0")
+    images = {strategy: with_dependency(strategy)[0] for strategy in STRATEGIES}
+    locked = locked_main(images["export"].project)
+    assert {name for name, _ in locked} >= {"requests", "urllib3", "idna", "certifi"}
+    assert installed(images["export"]) == locked | {project}
+    assert installed(images["wheel"]) == locked | {project}
+    assert installed(images["environment"]) == locked, "the source is not installed"
+    assert images["wheel"].run("python", "-c", "import requests").returncode == 0
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_every_download_goes_through_pip_index_url(
+    strategy: str, with_dependency: Callable[[str], tuple[Image, set[str]]]
+) -> None:
+    """pip (bootstrapping uv), uv (Poetry, and the export's requirements) and Poetry
+    itself (the other strategies' dependencies) all asked the configured index."""
+    image, requested = with_dependency(strategy)
+    assert {"uv", "poetry", "poetry-plugin-export", "requests", "urllib3"} <= requested
+    assert image.run().stdout == "Hello, World!\n"
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_source_edit_rebuilds_only_the_project(
+    strategy: str,
+    with_dependency: Callable[[str], tuple[Image, set[str]]],
+    recording_index: RecordingIndex,
+    tmp_path: Path,
+) -> None:
+    image, _ = with_dependency(strategy)
+    project = tmp_path / "acme"
+    shutil.copytree(image.project, project)
+    init = project / "src" / PACKAGE / "__init__.py"
+    init.write_text(init.read_text().replace("Hello, World!", "Hello again, World!"))
+    rebuilt = build_image(project, f"{image.tag}-edited", "--network=host",
+                          index_url=recording_index.url)  # fmt: skip
+    try:
+        steps = build_steps(rebuilt.log)
+        dependency_steps = {
+            name: cached for name, cached in steps.items()
+            if name.startswith(("[tools ", "[deps ")) or "--from=deps" in name
+        }  # fmt: skip
+        assert len(dependency_steps) >= 4, steps
+        assert all(dependency_steps.values()), {n: c for n, c in steps.items() if not c}
+        assert not steps[next(n for n in steps if "COPY src/ src/" in n)], "the edit was seen"
+        assert rebuilt.run().stdout == "Hello again, World!\n"
+    finally:
+        run("docker", "image", "rm", rebuilt.tag, check=False)
+
+
+def build_steps(log: str) -> dict[str, bool]:
+    """Each build step of a --progress=plain log, and whether it came from the cache."""
+    names = dict(re.findall(r"^#(\d+) (\[[^\]]+\] .*)$", log, re.MULTILINE))
+    cached = set(re.findall(r"^#(\d+) CACHED$", log, re.MULTILINE))
+    return {
+        name: number in cached
+        for number, name in names.items()
+        if "[internal]" not in name and "] FROM " not in name  # base images are not cached
+    }
+
+
+# ── Optional OS packages ─────────────────────────────────────────────────────
+
+
+def test_apt_packages(
+    locked_project: Callable[..., Path],
+    build_image: Callable[..., Image],
+    base_files: Callable[[str], set[str]],
+) -> None:
+    """Runtime packages are there, build-only ones are not, and apt leaves nothing behind."""
+    project = locked_project(apt_build_packages="pkg-config", apt_runtime_packages="tini")
+    image = build_image(project, "pdt-test-apt")
+    assert image.run("tini", "--version").stdout.startswith("tini version")
+    assert image.run("sh", "-c", "command -v pkg-config", check=False).stdout == ""
+    added = files_in(image.tag) - base_files("3.13")
+    apt_leftovers = [
+        p for p in added
+        if p.startswith(("/var/lib/apt/lists/", "/var/cache/apt/")) and not p.endswith("/lock")
+    ]  # fmt: skip
+    assert apt_leftovers == [], "package lists and .deb files must not ship"
+    assert any(p.endswith("/tini") for p in added)
+    assert image.run().stdout == "Hello, World!\n"
+
+
+# ── The build context ────────────────────────────────────────────────────────
+
+
+def test_dockerignore_sends_only_what_the_build_needs(
+    locked_project: Callable[..., Path], tmp_path: Path, docker_engine: str
+) -> None:
+    project = tmp_path / "acme"
+    shutil.copytree(locked_project(), project)
+    for junk in JUNK:
+        (project / junk).parent.mkdir(parents=True, exist_ok=True)
+        (project / junk).write_text("junk")
+    # A Dockerfile that copies the whole context out again, by Docker's own rules.
+    lister = tmp_path / "context.Dockerfile"
+    lister.write_text("FROM scratch\nCOPY . /\n")
+    out = tmp_path / "context"
+    run(docker_engine, "build", "--file", str(lister), "--output", f"type=local,dest={out}",
+        str(project))  # fmt: skip
+    sent = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
+    assert sent == [
+        "README.md",
+        "poetry.lock",
+        "pyproject.toml",
+        f"src/{PACKAGE}/__init__.py",
+        f"src/{PACKAGE}/__main__.py",
+        f"src/{PACKAGE}/py.typed",
+    ]
+
+
+# ── The tier itself ──────────────────────────────────────────────────────────
+
+
+@pytest.mark.parametrize(("ci", "outcome"), [("true", "1 error"), ("", "1 skipped")])
+def test_no_engine_fails_under_ci_and_skips_elsewhere(ci: str, outcome: str) -> None:
+    env = {**os.environ, "DOCKER_HOST": "unix:///nonexistent/docker.sock", "CI": ci}
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q",
+         "tests/test_images.py::test_dockerignore_sends_only_what_the_build_needs"],
+        cwd=ROOT, env=env, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert outcome in result.stdout, result.stdout
+    if ci:
+        assert result.returncode != 0
+        assert "the docker tier must run in CI" in result.stdout
