@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by scripts/demo and scripts/test: makes the pinned development
 # environment in .venv (Python >= 3.11 and network access to a package index).
 set -euo pipefail
@@ -17,10 +18,14 @@ if ! .venv/bin/python -m pip --version >/dev/null 2>&1; then
   rm -rf .venv
   "$python" -m venv .venv
 fi
-if ! .venv/bin/python -m pip show --quiet "${BOOTSTRAP_PINS[@]%%==*}" >/dev/null 2>&1 \
-   || [ "$(.venv/bin/poetry --version 2>/dev/null)" != "Poetry (version ${BOOTSTRAP_PINS[0]#*==})" ]; then
-  .venv/bin/python -m pip install --quiet --disable-pip-version-check "${BOOTSTRAP_PINS[@]}"
-fi
+pinned() {  # are exactly these versions installed in .venv?
+  .venv/bin/python - "${BOOTSTRAP_PINS[@]}" <<'PY' 2>/dev/null
+import sys
+from importlib.metadata import version
+sys.exit(any(version(name) != wanted for name, wanted in (p.split("==") for p in sys.argv[1:])))
+PY
+}
+pinned || .venv/bin/python -m pip install --quiet --disable-pip-version-check "${BOOTSTRAP_PINS[@]}"
 
 # Poetry resolves through the PEP 503 simple index (the mirror plugin) rather than
 # PyPI's JSON API, which some proxies block: your PIP_INDEX_URL if set, else PyPI's
@@ -30,7 +35,12 @@ if [ -z "${POETRY_PYPI_MIRROR_URL:-}" ]; then
 fi
 export POETRY_PYPI_MIRROR_URL
 
-# Poetry installs the locked tools into this same .venv.
+# Poetry installs the locked tools into this same .venv, again only when the lock
+# or the manifest changed since the last sync.
 export POETRY_VIRTUALENVS_IN_PROJECT=true
-.venv/bin/poetry sync --quiet --no-interaction
+synced=$(cat pyproject.toml poetry.lock | .venv/bin/python -c 'import hashlib, sys; print(hashlib.sha256(sys.stdin.buffer.read()).hexdigest())')
+if [ "$(cat .venv/.synced 2>/dev/null)" != "$synced" ]; then
+  .venv/bin/poetry sync --quiet --no-interaction
+  echo "$synced" >.venv/.synced
+fi
 export PATH="$ROOT/.venv/bin:$PATH"
