@@ -456,6 +456,18 @@ def machine() -> dict[str, Any]:
     }
 
 
+def template_version() -> str:
+    """The commit the variants were rendered from, and whether edits were on top of it."""
+    try:
+        commit = run("git", "-C", ROOT, "rev-parse", "--short", "HEAD").stdout.strip()
+        dirty = run(
+            "git", "-C", ROOT, "status", "--porcelain", "--", "copier.yml", "template", "includes"
+        ).stdout.strip()
+    except (BenchmarkError, OSError):
+        return "unknown (not a git checkout)"
+    return f"{commit}{' with uncommitted template edits' if dirty else ''}"
+
+
 def markdown(report: dict[str, Any]) -> str:
     config, host = report["config"], report["machine"]
     base = config["base_image"]
@@ -465,7 +477,8 @@ def markdown(report: dict[str, Any]) -> str:
         f"Measured {report['date']} by `scripts/benchmark{' --smoke' if config['smoke'] else ''}`"
         f" on {host['nproc']} CPUs (`nproc`), {host['memory_bytes'] / 2**30:.1f} GiB memory,"
         f" Docker Engine {host['docker']} ({host['storage_driver']}).",
-        f"Project: the template's default answers, Python {config['python']}, plus"
+        f"Template: {config['template']}."
+        f" Project: the template's default answers, Python {config['python']}, plus"
         f" `poetry add {config['dependency']}`; the dependency change adds"
         f" `{config['change']}`. Medians of {config['runs']} repetition(s)"
         f" ({config['runs'] * config['run_repeats']} for the `docker run` figures),"
@@ -578,6 +591,7 @@ def main(argv: list[str] | None = None) -> int:
         "config": {
             "smoke": args.smoke,
             "python": args.python,
+            "template": template_version(),
             "base_image": base,
             "base_is_standin": labels.get("workplace.standin") == "yes",
             "dependency": mode.dependency,
