@@ -304,6 +304,12 @@ def test_apt_packages(
     assert image.run().stdout == "Hello, World!\n"
 
 
+def test_uv_copies_from_the_cache_mount_without_warning(image: Image) -> None:
+    """UV_LINK_MODE=copy earns its place: without it, every uv step warns."""
+    assert "uv pip install" in image.log
+    assert "Failed to hardlink" not in image.log
+
+
 # ── The build context ────────────────────────────────────────────────────────
 
 
