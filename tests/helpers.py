@@ -38,6 +38,15 @@ def index_url_with_credentials() -> str:
     return urlunsplit(parts._replace(netloc=f"ci-user:{INDEX_SECRET}@{host}"))
 
 
+def path_without_poetry() -> str:
+    """$PATH without the folders that hold a `poetry` executable."""
+    return os.pathsep.join(
+        folder
+        for folder in os.environ["PATH"].split(os.pathsep)
+        if not (Path(folder) / "poetry").exists()
+    )
+
+
 def run(
     *args: str | os.PathLike[str],
     cwd: Path | None = None,

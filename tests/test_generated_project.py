@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT
-from tests.helpers import run
+from tests.helpers import path_without_poetry, run
 
 pytestmark = pytest.mark.slow
 
@@ -75,12 +75,7 @@ def test_build_produces_a_wheel_with_the_script(project: Path, tmp_path: Path) -
 
 def test_without_poetry_the_task_says_what_to_do(tmp_path: Path) -> None:
     """`copier copy --trust` with no Poetry on PATH explains instead of failing."""
-    path = os.pathsep.join(
-        folder
-        for folder in os.environ["PATH"].split(os.pathsep)
-        if not (Path(folder) / "poetry").exists()
-    )
-    env = {**os.environ, "PATH": path}
+    env = {**os.environ, "PATH": path_without_poetry()}
     result = run(
         sys.executable, "-m", "copier", "copy", "--trust", "--defaults", "--vcs-ref", "HEAD",
         "--data", "project_name=Acme Widget Service", str(ROOT), str(tmp_path / "p"),
