@@ -499,7 +499,7 @@ def previous_release() -> str:
     """A revision of this repository holding the newest release before HEAD.
 
     Releases are the versions in CHANGELOG.md, newest first. A release's revision is
-    its tag `v<version>` when this clone has it, else the commit that added its heading
+    its tag `v<version>` when this clone has it, else the commit that last added its heading
     to CHANGELOG.md: a clone without tags still has that commit, and in the release
     routine it is the very commit that gets tagged. A release that is HEAD itself gives
     way to the one before. With none left (no release yet, or a shallow clone, where
@@ -510,7 +510,9 @@ def previous_release() -> str:
     text = "CHANGELOG.md"
     for version in changelog_versions():
         added = git(ROOT, "log", "--format=%H", "-S", f"## [{version}]", "--", text).split()
-        revision = f"v{version}" if commit_of(f"v{version}") else (added[-1] if added else None)
+        # The newest commit that added the heading: a heading renamed and added back
+        # (Unreleased -> X.Y.Z on release day) counts from its last addition.
+        revision = f"v{version}" if commit_of(f"v{version}") else (added[0] if added else None)
         if revision and commit_of(revision) != head:
             return revision
     return "HEAD"
@@ -586,9 +588,13 @@ def test_previous_release_answers_still_mean_the_same(
 def test_previous_release_updated_and_locked_builds_and_runs(
     release_templates: Path, tmp_path: Path, build_image: Callable[..., Any]
 ) -> None:
-    """With the template's task (`poetry lock`) on both copy and update, as a user runs it."""
+    """With the template's tasks enabled, as a user runs it: the copy locks, the update
+    leaves poetry.lock alone, and `poetry lock` (as the update message says) follows."""
     project = render(release_templates, tmp_path / "project", vcs_ref="v1.0.0", lock=True)
+    locked_at_v1 = (project / "poetry.lock").read_text()
     update(project, lock=True)
+    assert (project / "poetry.lock").read_text() == locked_at_v1, "an update never re-locks"
+    run("poetry", "lock", cwd=project)
     fresh = render(release_templates, tmp_path / "fresh", vcs_ref="v2.0.0")
 
     assert {**files(project), "poetry.lock": ""} == {**files(fresh), "poetry.lock": ""}
@@ -629,12 +635,12 @@ def test_recopy_keeps_the_answers_and_shows_what_it_overwrote(tmp_path: Path) ->
 
 @pytest.mark.slow
 def test_readme_update_command_with_dependencies_changed_on_both_sides(tmp_path: Path) -> None:
-    """The generated README's `copier update` line, then its recipe for a conflicted lock.
+    """The generated README's `copier update` line and its `poetry lock` step.
 
     The user `poetry add`s a dependency, the template raises a dev dependency: both
-    change pyproject.toml (merged cleanly) and poetry.lock, whose content-hash line
-    then conflicts, because the template's task re-locks before Copier applies the
-    user's diff. `--defaults` stands in for pressing Enter at each question.
+    change pyproject.toml, which merges cleanly. The update leaves poetry.lock as the
+    user had it (the lock task runs on copy only), so nothing conflicts; `poetry lock`
+    then locks the merged pyproject.toml. `--defaults` stands in for pressing Enter.
     """
     template = template_repo(tmp_path / "template")
     project = tmp_path / "project"
@@ -661,25 +667,14 @@ def test_readme_update_command_with_dependencies_changed_on_both_sides(tmp_path:
     assert [d.split()[0] for d in pyproject["project"]["dependencies"]] == ["idna"]
     assert pyproject["tool"]["poetry"]["group"]["dev"]["dependencies"]["pytest"] == ">=8.4"
     assert (project / "CONTRIBUTING.md").is_file()
-    # The one conflict, surfaced: git lists it unmerged, the markers hold both hashes.
-    assert leftovers(project) == ["poetry.lock"]
-    assert git(project, "diff", "--name-only", "--diff-filter=U") == "poetry.lock\n"
-    block = re.search(
-        r"^<<<<<<< before updating\n(.*?)^=======\n(.*?)^>>>>>>> after updating\n",
-        (project / "poetry.lock").read_text(),
-        re.MULTILINE | re.DOTALL,
-    )
-    assert block
-    assert block[1].startswith("content-hash = ")
-    assert block[2].startswith("content-hash = ")
-
-    # The recipe: your lock as it was, then re-lock against the merged pyproject.toml.
-    run("git", "checkout", "--ours", "poetry.lock", cwd=project)
-    run("poetry", "lock", cwd=project)
-    run("git", "add", "poetry.lock", cwd=project)
-    run("poetry", "check", "--lock", cwd=project)
+    assert "run `poetry lock` if pyproject.toml changed" in result.stdout + result.stderr
     assert leftovers(project) == []
     assert git(project, "diff", "--name-only", "--diff-filter=U") == ""
+    assert git(project, "diff", "--name-only", "poetry.lock") == "", "the lock is the user's"
+    # The README's next step: the lock is stale until `poetry lock` runs.
+    assert run("poetry", "check", "--lock", cwd=project, check=False).returncode != 0
+    run("poetry", "lock", cwd=project)
+    run("poetry", "check", "--lock", cwd=project)
     assert 'name = "idna"' in (project / "poetry.lock").read_text()
     git_save(project, "Update to template v2")
 
