@@ -54,3 +54,14 @@ def test_ci_runs_the_readme_test_command() -> None:
 def test_python_code_passes_ruff() -> None:
     run("ruff", "check", "--no-cache", ".", cwd=ROOT)
     run("ruff", "format", "--check", "--no-cache", ".", cwd=ROOT)
+
+
+def test_readme_shows_the_committed_benchmark_results() -> None:
+    """The README's table is benchmarks/results.md, as the last full run wrote it."""
+    readme = (ROOT / "README.md").read_text()
+    block = re.search(r"<!-- benchmark:begin.*?-->\n(.*?)<!-- benchmark:end -->", readme, re.S)
+    assert block, "the README has a benchmark block"
+    results = (ROOT / "benchmarks" / "results.md").read_text()
+    body = results.split("\n", 1)[1].strip()  # without its '# Benchmark results' title
+    assert block[1].strip() == body
+    assert '"smoke": false' in (ROOT / "benchmarks" / "results.json").read_text()
