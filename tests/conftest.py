@@ -57,19 +57,27 @@ def _isolated_environment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[
             os.environ[key] = value
 
 
-def copy_project(dst: Path, *, lock: bool = False, **overrides: Any) -> Path:
-    """Render the template's working tree (HEAD plus uncommitted edits) into dst.
+def copy_project(
+    dst: Path,
+    *,
+    lock: bool = False,
+    template: Path = ROOT,
+    vcs_ref: str | None = "HEAD",
+    **overrides: Any,
+) -> Path:
+    """Render a template into dst: by default this working tree (HEAD plus edits).
 
     Answers are tests/answers.yml with overrides on top, passed as `--data`, so
     Copier validates them. With lock=True the template's tasks run (`poetry lock`).
+    vcs_ref=None takes the template's newest tag, as `copier copy` does.
     """
     copier.run_copy(
-        str(ROOT),
+        str(template),
         dst,
         data={**ANSWERS, **overrides},
         defaults=True,
         unsafe=True,
-        vcs_ref="HEAD",
+        vcs_ref=vcs_ref,
         skip_tasks=not lock,
         quiet=True,
     )

@@ -25,7 +25,7 @@ import pytest
 import yaml
 from dockerfile_parse import DockerfileParser
 
-from tests.conftest import ANSWERS, ROOT
+from tests.conftest import ANSWERS, ROOT, copy_project
 from tests.helpers import answers_of, read_toml, run
 
 # What a template release is made of; everything else in this repository stays behind.
@@ -126,16 +126,7 @@ def render(
     template: Path, dst: Path, *, vcs_ref: str | None = None, lock: bool = False, **answers: Any
 ) -> Path:
     """`copier copy` the tests' answers (plus overrides) and commit the result in git."""
-    copier.run_copy(
-        str(template),
-        dst,
-        data={**ANSWERS, **answers},
-        defaults=True,
-        unsafe=True,
-        vcs_ref=vcs_ref,
-        skip_tasks=not lock,
-        quiet=True,
-    )
+    copy_project(dst, lock=lock, template=template, vcs_ref=vcs_ref, **answers)
     run("git", "init", "--quiet", cwd=dst)
     git_save(dst, "Generated from the template")
     return dst
@@ -420,15 +411,7 @@ def test_switched_strategy_image_builds_and_runs(
     """Each Dockerfile a switch leaves behind builds, and its image says hello."""
     template = template_repo(tmp_path / "template")
     project = tmp_path / "project"
-    copier.run_copy(
-        str(template),
-        project,
-        data=ANSWERS,
-        defaults=True,
-        unsafe=True,
-        skip_tasks=True,
-        quiet=True,
-    )
+    copy_project(project, template=template, vcs_ref=None)
     # The lock the template's task wrote for the same answers (locked once a session).
     locked = locked_project()
     assert (project / "pyproject.toml").read_text() == (locked / "pyproject.toml").read_text()
