@@ -8,7 +8,7 @@ import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import copier
 import plumbum
@@ -105,6 +105,13 @@ def locked_project(
     return make
 
 
+def unavailable(message: str, tier: str) -> NoReturn:
+    """Skip a test whose tool is missing here; with CI set, fail: CI runs every tier."""
+    if os.environ.get("CI"):
+        pytest.fail(f"{message}, and CI is set: the {tier} tier must run in CI")
+    pytest.skip(message)
+
+
 @pytest.fixture(scope="session")
 def docker_engine() -> str:
     """The docker CLI, once an engine answers; without one, skip (or fail under CI)."""
@@ -114,10 +121,7 @@ def docker_engine() -> str:
         and subprocess.run([docker, "info"], capture_output=True, check=False).returncode == 0
     )
     if not answered:
-        message = "no Docker engine answers `docker info`"
-        if os.environ.get("CI"):
-            pytest.fail(f"{message}, and CI is set: the docker tier must run in CI")
-        pytest.skip(message)
+        unavailable("no Docker engine answers `docker info`", "docker")
     assert docker is not None
     return docker
 
