@@ -23,13 +23,11 @@ STRATEGIES = ["export", "wheel", "environment"]
 # The base images this machine can build (../shared/ci/docker-up's stand-ins).
 PYTHONS = ["3.11", "3.13"]
 PACKAGE = "acme_widget_service"
-# Names useradd adds next to the base image's files: the backups of the files it edits.
-USER_DB_BACKUPS = {"/etc/passwd-", "/etc/group-", "/etc/shadow-", "/etc/gshadow-"}
-# What a working copy holds besides the project: none of it may reach a build.
-JUNK = (
-    ".venv/bin/python", ".git/HEAD", f"src/{PACKAGE}/__pycache__/x.pyc", ".env", "dist/x.whl",
-    ".poetry/plugins/x", "notes.txt", f"src/{PACKAGE}.egg-info/x", "tests/test_x.py",
-)  # fmt: skip
+# Files the runtime stage adds outside /app: the init, and the backups useradd makes
+# of the files it edits.
+OUTSIDE_APP = {
+    "/usr/local/bin/dumb-init", "/etc/passwd-", "/etc/group-", "/etc/shadow-", "/etc/gshadow-",
+}  # fmt: skip
 
 
 @pytest.fixture(
@@ -139,8 +137,8 @@ def test_logs_are_unbuffered(image: Image) -> None:
 
 def test_adds_only_the_application(image: Image, base_files: Callable[[str], set[str]]) -> None:
     added = files_in(image.tag) - base_files(python_of(image))
-    assert added - USER_DB_BACKUPS, "the image adds the application"
-    assert {path for path in added if not path.startswith("/app/")} <= USER_DB_BACKUPS
+    assert added - OUTSIDE_APP, "the image adds the application"
+    assert {path for path in added if not path.startswith("/app/")} <= OUTSIDE_APP
     assert not [p for p in added if re.search(r"/(dist|build|\.cache)/|\.whl$|requirements", p)]
     assert not [p for p in added if p.startswith("/app/.venv/bin/") and "pip" in p]
     assert not [p for p in added if "/site-packages/pip/" in p], "no pip inside the app venv"
@@ -148,8 +146,40 @@ def test_adds_only_the_application(image: Image, base_files: Callable[[str], set
 
 def test_poetry_is_nowhere(image: Image) -> None:
     found = image.run("find", "/", "-xdev", "-iname", "*poetry*", docker_args=("--user", "0"))
-    assert found.stdout == ""
+    # The environment strategy ships the project's files, its own lock among them.
+    assert found.stdout.split() in ([], ["/app/poetry.lock"])
     assert image.run("sh", "-c", "command -v poetry uv gcc cc", check=False).stdout == ""
+
+
+def test_no_setuid_setgid_or_world_writable_file(image: Image) -> None:
+    """Nothing to escalate with (the base image has 11 setuid/setgid programs) and
+    nothing any user may change (uv leaves a 0666 .lock in a venv it installs into)."""
+    found = image.run("find", "/", "-xdev", "-type", "f", "(", "-perm", "/6000", "-o",
+                      "-perm", "-0002", ")", docker_args=("--user", "0"))  # fmt: skip
+    assert found.stdout == ""
+    base = run("docker", "run", "--rm", "--user", "0", f"python:{python_of(image)}-slim",
+               "find", "/", "-xdev", "-type", "f", "-perm", "/6000").stdout  # fmt: skip
+    assert len(base.split()) >= 5, "the control: the base image has setuid programs"
+
+
+def test_home_is_the_users_own(image: Image) -> None:
+    assert image.run("sh", "-c", 'echo "$HOME"; stat -c "%u %a" "$HOME"').stdout == (
+        "/home/app\n10001 700\n"
+    )
+
+
+def test_init_reaps_orphans(image: Image) -> None:
+    """An orphaned grandchild is re-parented to PID 1, which must reap it. With the
+    image's init it is; with Python as PID 1 (the control) it stays a zombie."""
+    script = (
+        "import os, subprocess, time;"
+        "subprocess.run(['sh', '-c', 'sleep 0.2 & exit 0'], check=True); time.sleep(1.5);"
+        "stats = [open(f'/proc/{p}/stat').read() for p in os.listdir('/proc') if p.isdigit()];"
+        "print(sum(s.rsplit(')', 1)[1].split()[0] == 'Z' for s in stats))"
+    )
+    assert image.run("python", "-c", script).stdout == "0\n"
+    control = image.run("-c", script, docker_args=("--entrypoint", "python"))
+    assert control.stdout == "1\n"
 
 
 def test_app_venv_has_no_pip(image: Image) -> None:
@@ -227,7 +257,7 @@ def test_strategies_install_the_same_locked_distributions(
     assert {name for name, _ in locked} >= {"requests", "urllib3", "idna", "certifi"}
     assert installed(images["export"]) == locked | {project}
     assert installed(images["wheel"]) == locked | {project}
-    assert installed(images["environment"]) == locked, "the source is not installed"
+    assert installed(images["environment"]) == locked | {project}, "metadata and scripts"
     assert images["wheel"].run("python", "-c", "import requests").returncode == 0
 
 
@@ -260,11 +290,11 @@ def test_source_edit_rebuilds_only_the_project(
         steps = build_steps(rebuilt.log)
         dependency_steps = {
             name: cached for name, cached in steps.items()
-            if name.startswith(("[tools ", "[deps ")) or "--from=deps" in name
+            if name.startswith(("[tools ", "[manifest ", "[deps ")) or "--from=deps" in name
         }  # fmt: skip
-        assert len(dependency_steps) >= 4, steps
+        assert len(dependency_steps) >= 7, steps
         assert all(dependency_steps.values()), {n: c for n, c in steps.items() if not c}
-        assert not steps[next(n for n in steps if "COPY src/ src/" in n)], "the edit was seen"
+        assert not steps[next(n for n in steps if "[project" in n and "COPY . ." in n)], "seen"
         assert rebuilt.run().stdout == "Hello again, World!\n"
     finally:
         run("docker", "image", "rm", rebuilt.tag, check=False)
@@ -313,29 +343,55 @@ def test_uv_copies_from_the_cache_mount_without_warning(image: Image) -> None:
 # ── The build context ────────────────────────────────────────────────────────
 
 
-def test_dockerignore_sends_only_what_the_build_needs(
+def test_dockerignore_sends_the_project_and_keeps_secrets_and_junk_out(
     locked_project: Callable[..., Path], tmp_path: Path, docker_engine: str
 ) -> None:
+    """A realistic working copy: what the build may see, by Docker's own rules."""
     project = tmp_path / "acme"
     shutil.copytree(locked_project(), project)
-    for junk in JUNK:
-        (project / junk).parent.mkdir(parents=True, exist_ok=True)
-        (project / junk).write_text("junk")
-    # A Dockerfile that copies the whole context out again, by Docker's own rules.
+    for path in MESSY_TREE:
+        (project / path).parent.mkdir(parents=True, exist_ok=True)
+        (project / path).write_text("x")
+    # A Dockerfile that copies the whole context out again.
     lister = tmp_path / "context.Dockerfile"
     lister.write_text("FROM scratch\nCOPY . /\n")
     out = tmp_path / "context"
     run(docker_engine, "build", "--file", str(lister), "--output", f"type=local,dest={out}",
         str(project))  # fmt: skip
-    sent = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
-    assert sent == [
-        "README.md",
-        "poetry.lock",
-        "pyproject.toml",
-        f"src/{PACKAGE}/__init__.py",
-        f"src/{PACKAGE}/__main__.py",
-        f"src/{PACKAGE}/py.typed",
-    ]
+    sent = {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()}
+    # The render's own Dockerfile, .dockerignore and answers file stay out too.
+    assert sent == {
+        "README.md", "poetry.lock", "pyproject.toml",
+        f"src/{PACKAGE}/__init__.py", f"src/{PACKAGE}/__main__.py", f"src/{PACKAGE}/py.typed",
+        *(path for path in MESSY_TREE if path in KEPT),
+    }  # fmt: skip
+
+
+# Beside the project, what a team's working copy holds after a few weeks.
+KEPT = {
+    "LICENSE", "NOTICE", "README.rst", "manage.py", "alembic.ini", "gunicorn.conf.py",
+    "migrations/0001_initial.py", "data/countries.csv", "docs/index.md", "scripts/seed.py",
+    f"src/{PACKAGE}/templates/index.html", f"src/{PACKAGE}/data/prices.json",
+    "other_pkg/__init__.py", "config/settings.toml",
+}  # fmt: skip
+MESSY_TREE = sorted({
+    *KEPT,
+    # Secrets, at the root and deeper down.
+    ".env", ".env.local", "config/.env.production", ".netrc", ".pypirc", "certs/server.key",
+    "certs/server.pem", "id_rsa", "id_ed25519.pub", ".ssh/config", ".aws/credentials",
+    ".docker/config.json",
+    # Version control, CI and the template's own files.
+    ".git/HEAD", ".github/workflows/extra.yml", ".gitignore", "docker-compose.yml",
+    # Environments, caches, build output.
+    ".venv/bin/python", "venv/bin/python", ".poetry/plugins/x", ".pytest_cache/v/x",
+    ".ruff_cache/x", ".mypy_cache/x", ".tox/py/x", ".coverage", "htmlcov/index.html",
+    "dist/acme-0.1.0.whl", "build/lib/x.py", f"src/{PACKAGE}/__pycache__/x.cpython-313.pyc",
+    f"src/{PACKAGE}.egg-info/PKG-INFO", "node_modules/x/index.js",
+    # Editors and operating systems.
+    ".idea/workspace.xml", ".vscode/settings.json", f"src/{PACKAGE}/.x.py.swp", ".DS_Store",
+    # Tests.
+    "tests/test_x.py", "tests/conftest.py",
+})  # fmt: skip
 
 
 # ── The tier itself ──────────────────────────────────────────────────────────
@@ -346,7 +402,7 @@ def test_no_engine_fails_under_ci_and_skips_elsewhere(ci: str, outcome: str) -> 
     env = {**os.environ, "DOCKER_HOST": "unix:///nonexistent/docker.sock", "CI": ci}
     result = subprocess.run(
         [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q",
-         "tests/test_images.py::test_dockerignore_sends_only_what_the_build_needs"],
+         "tests/test_images.py::test_dockerignore_sends_the_project_and_keeps_secrets_and_junk_out"],
         cwd=ROOT, env=env, capture_output=True, text=True, check=False,
     )  # fmt: skip
     assert outcome in result.stdout, result.stdout

@@ -65,8 +65,12 @@ def test_choices_offer_what_the_issues_promise() -> None:
     strategies = list(QUESTIONS["docker_strategy"]["choices"].values())
     assert strategies == ["export", "wheel", "environment"]
     assert QUESTIONS["docker_strategy"]["default"] == "export"
+    # The help points to the README, whose table says when to pick each strategy.
+    readme = (ROOT / "README.md").read_text()
+    assert "README" in QUESTIONS["docker_strategy"]["help"]
     for strategy in strategies:
-        assert f"{strategy}:" in QUESTIONS["docker_strategy"]["help"]
+        assert re.search(rf"^\| `{strategy}`", readme, re.MULTILINE), strategy
+    assert list(QUESTIONS["smoke_test"]["choices"].values()) == ["output", "log"]
 
 
 def test_stdlib_list_covers_this_interpreter() -> None:
@@ -106,6 +110,16 @@ BAD_ANSWERS = [
     ({"license": "WTFPL"}, "license", "Invalid choice"),
     ({"python_version": "3.10"}, "python_version", "Invalid choice"),
     ({"docker_strategy": "poetry"}, "docker_strategy", "Invalid choice"),
+    ({"docker_extras": "pg,redis"}, "docker_extras", "'pg,redis' is not an extra's name"),
+    ({"docker_extras": "-x"}, "docker_extras", "not an extra's name"),
+    ({"docker_command": " "}, "docker_command", "The image needs a command"),
+    ({"docker_command": "serve; rm -rf /"}, "docker_command", "'serve;' cannot be part"),
+    ({"docker_command": "echo $HOME"}, "docker_command", "'[$]HOME' cannot be part"),
+    ({"docker_command": 'python -c "print(1)"'}, "docker_command", "without quotes"),
+    ({"smoke_test": "http"}, "smoke_test", "Invalid choice"),
+    ({"smoke_test_text": ""}, "smoke_test_text", "single non-empty line"),
+    ({"smoke_test_text": "a\nb"}, "smoke_test_text", "single non-empty line"),
+    ({"smoke_test_text": "${{ secrets.TOKEN }}"}, "smoke_test_text", "GitHub Actions would"),
     ({"apt_build_packages": "gcc;rm"}, "apt_build_packages", "'gcc;rm' is not a Debian package"),
     ({"apt_runtime_packages": "libpq5 $(id)"}, "apt_runtime_packages", "not a Debian package"),
 ]  # fmt: skip
@@ -149,6 +163,9 @@ def test_project_name_is_required(tmp_path: Path) -> None:
             "apt_runtime_packages": "libpq5 libstdc++6",
         },
         {"apt_runtime_packages": "tzdata=2025b-0+deb12u1"},
+        {"docker_extras": "postgres redis.cache"},
+        {"docker_command": "gunicorn -c gunicorn.py --bind=0.0.0.0:8000 mysite.wsgi:application"},
+        {"smoke_test": "log", "smoke_test_text": "It's {up} and [ready]: 100% $ok"},
     ],
 )
 def test_good_answers_pass(tmp_path: Path, answers: dict[str, str]) -> None:

@@ -129,40 +129,68 @@ def test_description_with_quotes_stays_valid_toml(tmp_path: Path) -> None:
     assert read_toml(project / "pyproject.toml")["project"]["description"] == text
 
 
+STAGES = ["tools", "manifest", "deps", "project", "runtime"]
+
+
+def the_run(stage: list[tuple[str, str]], containing: str) -> str:
+    """The one RUN instruction of a stage that contains a text."""
+    (found,) = [value for kind, value in stage if kind == "RUN" and containing in value]
+    return found
+
+
 def test_export_strategy(tmp_path: Path) -> None:
     steps = stages(copy_project(tmp_path / "p", docker_strategy="export") / "Dockerfile")
-    assert list(steps) == ["tools", "deps", "project", "runtime"]
+    assert list(steps) == STAGES
+    assert ("COPY", "pyproject.toml poetry.lock* ./") in steps["manifest"], "manifest only"
+    export = the_run(steps["manifest"], "poetry export")
+    assert "poetry export --only main" in export
+    assert "--without-hashes" not in export
+    # The dependency stage sees the exported requirements, nothing of the context.
     deps = steps["deps"]
-    assert deps[1] == ("COPY", "pyproject.toml poetry.lock ./"), "manifest only"
-    install = deps[2][1]
-    assert "poetry export --only main" in install
-    assert "--without-hashes" not in install
+    assert [v for k, v in deps if k == "COPY"] == ["--from=manifest /app/requirements.txt ./"]
+    install = the_run(deps, "uv pip install")
     assert "python -m venv --without-pip /app/.venv" in install
     assert "--require-hashes" in install
-    assert ("COPY", "src/ src/") in steps["project"]
-    build = steps["project"][-1][1]
-    assert "poetry build --format wheel" in build
-    assert "--no-deps" in build
+    assert_builds_a_wheel(steps["project"])
 
 
 def test_wheel_strategy(tmp_path: Path) -> None:
     steps = stages(copy_project(tmp_path / "p", docker_strategy="wheel") / "Dockerfile")
-    assert list(steps) == ["tools", "deps", "project", "runtime"]
-    assert steps["deps"][1] == ("COPY", "pyproject.toml poetry.lock ./")
-    assert "poetry install --no-root --only main" in steps["deps"][-1][1]
-    build = steps["project"][-1][1]
-    assert "poetry build --format wheel" in build
-    assert "--no-deps" in build
+    assert list(steps) == STAGES
+    assert_poetry_installs_from_a_cut_down_manifest(steps)
+    assert_builds_a_wheel(steps["project"])
 
 
 def test_environment_strategy(tmp_path: Path) -> None:
     steps = stages(copy_project(tmp_path / "p", docker_strategy="environment") / "Dockerfile")
-    assert list(steps) == ["tools", "deps", "project", "runtime"]
-    assert "poetry install --no-root --only main" in steps["deps"][-1][1]
-    assert "poetry build" not in str(steps)
+    assert list(steps) == STAGES
+    assert_poetry_installs_from_a_cut_down_manifest(steps)
+    project = steps["project"]
+    assert ("COPY", ". .") in project
+    assert "build_editable('/tmp/dist')" in the_run(project, "build_editable")
+    assert "build_wheel" not in str(project)
+    assert "--invalidation-mode checked-hash /app" in the_run(project, "compileall")
     runtime = dict(steps["runtime"])
-    assert runtime["CMD"] == '["python", "-m", "acme_widget_service"]'
-    assert "PYTHONPATH=/app/src" in runtime["ENV"]
+    assert runtime["CMD"] == '["hello"]'
+    assert "PYTHONSAFEPATH=1" in runtime["ENV"]
+    assert "PYTHONPATH" not in runtime["ENV"], "PYTHONPATH would put /app before site-packages"
+
+
+def assert_poetry_installs_from_a_cut_down_manifest(
+    steps: dict[str, list[tuple[str, str]]],
+) -> None:
+    assert ("COPY", "pyproject.toml poetry.lock* ./") in steps["manifest"]
+    assert "tomlkit.dumps" in the_run(steps["manifest"], "deps/pyproject.toml")
+    deps = steps["deps"]
+    assert [v for k, v in deps if k == "COPY"] == ["--from=manifest /app/deps/ ./"]
+    assert "poetry install --only main" in the_run(deps, "poetry install")
+
+
+def assert_builds_a_wheel(project: list[tuple[str, str]]) -> None:
+    assert ("COPY", ". .") in project, "the whole context: any layout, licence files, includes"
+    build = the_run(project, "build_wheel")
+    assert "package-mode" in build, "non-package projects are refused with a message"
+    assert "--no-deps" in build
 
 
 @pytest.mark.parametrize("strategy", STRATEGIES)
@@ -173,11 +201,34 @@ def test_runtime_stage(tmp_path: Path, strategy: str) -> None:
     kinds = [instruction for instruction, _ in runtime]
     assert kinds.index("USER") > max(i for i, k in enumerate(kinds) if k in {"RUN", "COPY"})
     assert dict(runtime)["USER"] == "10001:10001"
+    assert dict(runtime)["WORKDIR"] == "/app"
     copies = [value for instruction, value in runtime if instruction == "COPY"]
-    assert copies[0] == "--from=deps /app/.venv /app/.venv", "dependencies first"
+    assert copies[0] == "--from=tools /opt/tools/bin/dumb-init /usr/local/bin/dumb-init"
+    assert copies[1] == "--from=deps /app/.venv /app/.venv", "dependencies before the project"
+    assert copies[-1] == "--from=project /opt/project /app/.venv"
+    assert ("--from=project /app /app" in copies) == (strategy == "environment")
     assert all("--from=" in value for value in copies), "nothing from the context"
+    assert dict(runtime)["ENTRYPOINT"] == '["dumb-init", "--"]'
     assert "PYTHONUNBUFFERED=1" in dict(runtime)["ENV"]
     assert not any("apt-get" in value for _, value in runtime), "no apt without packages"
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_command_and_extras_follow_the_answers(tmp_path: Path, strategy: str) -> None:
+    project = copy_project(
+        tmp_path / "p",
+        docker_strategy=strategy,
+        docker_command="gunicorn  -c gunicorn.py mysite.wsgi:application",
+        docker_extras="postgres  redis",
+    )
+    steps = stages(project / "Dockerfile")
+    assert dict(steps["runtime"])["CMD"] == (
+        '["gunicorn", "-c", "gunicorn.py", "mysite.wsgi:application"]'
+    )
+    # The extras reach the step that installs the dependencies, and only as a default.
+    stage = "manifest" if strategy == "export" else "deps"
+    assert ("ARG", 'EXTRAS="postgres redis"') in steps[stage]
+    assert '${EXTRAS:+--extras "$EXTRAS"}' in str(steps[stage])
 
 
 @pytest.mark.parametrize("strategy", STRATEGIES)

@@ -219,13 +219,14 @@ def assert_strategy(project: Path, strategy: str) -> None:
     assert headers == [HEADERS[strategy]], "one header, this strategy's"
     parsed = DockerfileParser(str(dockerfile)).structure
     froms = [i["value"] for i in parsed if i["instruction"] == "FROM"]
-    assert [value.split(" AS ")[1] for value in froms] == ["tools", "deps", "project", "runtime"]
+    stages = [value.split(" AS ")[1] for value in froms]
+    assert stages == ["tools", "manifest", "deps", "project", "runtime"]
     (cmd,) = [i["value"] for i in parsed if i["instruction"] == "CMD"]
-    package = answers_of(project)["package_name"]
     assert ("poetry export --only main" in text) == (strategy == "export")
-    assert ("poetry install --no-root --only main" in text) == (strategy != "export")
-    assert ("poetry build --format wheel" in text) == (strategy != "environment")
-    assert cmd == (f'["python", "-m", "{package}"]' if strategy == "environment" else '["hello"]')
+    assert ("poetry install --only main" in text) == (strategy != "export")
+    assert ("build_wheel(" in text) == (strategy != "environment")
+    assert ("build_editable(" in text) == (strategy == "environment")
+    assert cmd == '["hello"]'
 
 
 # ── v1 -> v2 with the user's edits ───────────────────────────────────────────
@@ -340,9 +341,10 @@ def test_switching_strategy_rewrites_the_dockerfile_and_keeps_user_edits(
         assert_strategy(project, strategy)
         dockerfile = (project / "Dockerfile").read_text()
         assert 'AS runtime\nLABEL org.opencontainers.image.vendor="Acme"\n' in dockerfile
-        assert (project / "README.md").read_text() == ours["README.md"].replace(
-            "**export** strategy", f"**{strategy}** strategy"
-        )
+        # The README as a fresh copy of this strategy has it, plus the user's line.
+        fresh = render(template, tmp_path / f"fresh-{strategy}", docker_strategy=strategy)
+        edit(fresh / "README.md", r"\A(# .*\n\n.*\n)", r"\1\nOwned by the widget team.\n")
+        assert (project / "README.md").read_text() == (fresh / "README.md").read_text()
         assert read_toml(project / "pyproject.toml")["project"]["dependencies"] == ["idna>=3.7"]
         git_save(project, f"Switch to {strategy}")
 

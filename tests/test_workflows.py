@@ -298,9 +298,30 @@ def test_image_job_builds_loads_and_checks_the_image(jobs: dict[str, dict[str, A
 
     after = "\n".join(step["run"] for step in steps(job)[build_at + 1 :] if "run" in step)
     assert 'docker run --rm "$IMAGE" > output.txt' in after
-    assert "printf 'Hello, World!\\n' | diff -u - output.txt" in after
+    assert """printf '%s\\n' "$SMOKE_TEST_TEXT" | diff -u - output.txt""" in after
+    assert 'container=$(docker run --detach "$IMAGE")' in after
     assert 'docker run --rm "$IMAGE" id -u' in after
     assert 'test "$uid" -ne 0' in after
+
+
+@pytest.mark.parametrize(
+    ("answers", "expected"),
+    [
+        ({}, ("output", "Hello, World!")),
+        ({"smoke_test": "log", "smoke_test_text": "Listening at"}, ("log", "Listening at")),
+        ({"smoke_test_text": 'It\'s 100% "done": #1 {ok} \\o/'}, ("output", None)),
+    ],
+    ids=["default", "log", "yaml-specials"],
+)
+def test_smoke_test_follows_the_answers(
+    tmp_path: Path, answers: dict[str, str], expected: tuple[str, str | None]
+) -> None:
+    """The answers reach the workflow's env exactly, whatever characters they hold."""
+    project = copy_project(tmp_path / "p", **answers)
+    env = load_workflow(project / ".github" / "workflows" / "ci.yml")["env"]
+    mode, text = expected
+    assert env["SMOKE_TEST"] == mode
+    assert env["SMOKE_TEST_TEXT"] == (text or answers["smoke_test_text"])
 
 
 def test_image_job_runs_the_tests_hadolint(jobs: dict[str, dict[str, Any]]) -> None:
@@ -366,68 +387,113 @@ def test_dependabot_updates_every_ecosystem_weekly_after_a_cooldown(project: Pat
 # ── The image job's checks, run for real ─────────────────────────────────────
 
 FAKE_DOCKER = """#!/bin/sh
-# Stands in for `docker run --rm IMAGE [COMMAND]`: the greeting, or the user's UID.
-[ "$1 $2 $3" = "run --rm $IMAGE" ] || { echo "unexpected: docker $*" >&2; exit 2; }
-if [ "$#" -eq 3 ]; then printf '%s' "$FAKE_GREETING"; else echo "$FAKE_UID"; fi
+# Stands in for the docker commands of the image job's checks. `run --rm IMAGE`
+# prints $FAKE_OUTPUT, `run --rm IMAGE id -u` $FAKE_UID; a detached container
+# logs $FAKE_OUTPUT and, when stopped, exits with $FAKE_STOP_CODE.
+case "$1 $2" in
+  "run --rm") [ "$3" = "$IMAGE" ] || exit 2
+              if [ "$#" -eq 3 ]; then printf '%s' "$FAKE_OUTPUT"; else echo "$FAKE_UID"; fi ;;
+  "run --detach") echo c0ffee ;;
+  "logs c0ffee") printf '%s' "$FAKE_OUTPUT" ;;
+  "ps --quiet") if [ -n "$FAKE_RUNNING" ]; then echo c0ffee; fi ;;
+  "stop c0ffee") echo c0ffee ;;
+  "wait c0ffee") echo "$FAKE_STOP_CODE" ;;
+  "rm --force") ;;
+  *) echo "unexpected: docker $*" >&2; exit 2 ;;
+esac
 """
 
 
-def image_checks(project: Path) -> list[str]:
-    """The `run:` scripts that follow the image job's build."""
+def image_checks(project: Path) -> list[dict[str, Any]]:
+    """The steps with a `run:` script that follow the image job's build."""
     job = load_workflow(project / ".github" / "workflows" / "ci.yml")["jobs"]["image"]
     names = [action_of(step) for step in steps(job)]
     after = steps(job)[names.index("docker/build-push-action") + 1 :]
-    return [step["run"] for step in after if "run" in step]
+    return [step for step in after if "run" in step]
 
 
-def run_checks(checks: list[str], cwd: Path, env: dict[str, str]) -> list[int]:
-    """Each script as GitHub runs `shell: bash`: bash --noprofile --norc -eo pipefail."""
-    codes = []
-    for script in checks:
+def run_checks(project: Path, cwd: Path, env: dict[str, str]) -> list[int | None]:
+    """Each check as GitHub runs it, `shell: bash` being bash --noprofile --norc -eo
+    pipefail, with the workflow's env; None for a step whose `if:` is false (the only
+    conditions there are `env.SMOKE_TEST == '<mode>'`)."""
+    workflow_env = load_workflow(project / ".github" / "workflows" / "ci.yml")["env"]
+    codes: list[int | None] = []
+    for step in image_checks(project):
+        if condition := step.get("if"):
+            mode = re.fullmatch(r"env\.SMOKE_TEST == '(\w+)'", condition)
+            assert mode, condition
+            if workflow_env["SMOKE_TEST"] != mode[1]:
+                codes.append(None)
+                continue
         result = run(
-            "bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", script,
-            cwd=cwd, env={**os.environ, **env}, check=False,
+            "bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", step["run"],
+            cwd=cwd, env={**os.environ, **workflow_env, **env}, check=False,
         )  # fmt: skip
         codes.append(result.returncode)
     return codes
 
 
-@pytest.mark.parametrize(
-    ("greeting", "uid", "passes"),
-    [
-        (GREETING, "10001", [True, True]),
-        ("Hello, World!", "10001", [False, True]),
-        ("Hello, World!\n\n", "10001", [False, True]),
-        ("Hello, World! \n", "10001", [False, True]),
-        ("hello, world!\n", "10001", [False, True]),
-        ("", "10001", [False, True]),
-        (GREETING, "0", [True, False]),
-        (GREETING, "", [True, False]),
-    ],
-    ids=["exact", "no-newline", "extra-line", "trailing-space", "case", "empty", "root", "no-uid"],
-)
-def test_image_checks_fail_on_anything_but_the_promise(
-    rendered: Callable[[str, str], Path],
-    tmp_path: Path,
-    greeting: str,
-    uid: str,
-    passes: list[bool],
-) -> None:
-    """The smoke test compares the output byte for byte; the user check rejects root."""
-    checks = image_checks(rendered("export", "3.13"))
-    assert len(checks) == 2
+@pytest.fixture
+def fake_docker(tmp_path: Path) -> dict[str, str]:
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     docker = bin_dir / "docker"
     docker.write_text(FAKE_DOCKER)
     docker.chmod(docker.stat().st_mode | stat.S_IEXEC)
-    env = {
-        "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}",
-        "IMAGE": "ci-image:test",
-        "FAKE_GREETING": greeting,
-        "FAKE_UID": uid,
-    }
-    assert [code == 0 for code in run_checks(checks, tmp_path, env)] == passes
+    return {"PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}", "IMAGE": "ci-image:test"}
+
+
+@pytest.mark.parametrize(
+    ("output", "uid", "passes"),
+    [
+        (GREETING, "10001", [True, None, True]),
+        ("Hello, World!", "10001", [False, None, True]),
+        ("Hello, World!\n\n", "10001", [False, None, True]),
+        ("Hello, World! \n", "10001", [False, None, True]),
+        ("hello, world!\n", "10001", [False, None, True]),
+        ("", "10001", [False, None, True]),
+        (GREETING, "0", [True, None, False]),
+        (GREETING, "", [True, None, False]),
+    ],
+    ids=["exact", "no-newline", "extra-line", "trailing-space", "case", "empty", "root", "no-uid"],
+)
+def test_output_checks_fail_on_anything_but_the_promise(
+    rendered: Callable[[str, str], Path],
+    tmp_path: Path,
+    fake_docker: dict[str, str],
+    output: str,
+    uid: str,
+    passes: list[bool | None],
+) -> None:
+    """The smoke test compares the output byte for byte; the user check rejects root."""
+    env = {**fake_docker, "FAKE_OUTPUT": output, "FAKE_UID": uid}
+    codes = run_checks(rendered("export", "3.13"), tmp_path, env)
+    assert [None if code is None else code == 0 for code in codes] == passes
+
+
+@pytest.mark.parametrize(
+    ("output", "running", "stop_code", "passes"),
+    [
+        ("[INFO] Listening at: http://0.0.0.0:8000\n", "yes", "143", True),
+        ("[INFO] Listening at: http://0.0.0.0:8000\n", "yes", "0", True),
+        ("Traceback (most recent call last):\n", "", "1", False),
+        ("[INFO] Listening at: http://0.0.0.0:8000\n", "yes", "137", False),
+    ],
+    ids=["stopped-by-sigterm", "exited-cleanly", "crashed-at-start", "ignored-sigterm"],
+)
+def test_log_checks_need_the_line_and_a_prompt_stop(
+    tmp_path: Path,
+    fake_docker: dict[str, str],
+    output: str,
+    running: str,
+    stop_code: str,
+    passes: bool,
+) -> None:
+    """A long-running command passes once it logs the text and stops on SIGTERM."""
+    project = copy_project(tmp_path / "p", smoke_test="log", smoke_test_text="Listening at")
+    env = {**fake_docker, "FAKE_OUTPUT": output, "FAKE_RUNNING": running,
+           "FAKE_STOP_CODE": stop_code, "FAKE_UID": "10001"}  # fmt: skip
+    assert run_checks(project, tmp_path, env) == [None, 0 if passes else 1, 0]
 
 
 @pytest.mark.docker
@@ -439,7 +505,7 @@ def test_image_checks_pass_on_the_real_image(
     """The same scripts, on an image built from a rendered project."""
     project = locked_project(docker_strategy="export", python_version="3.13")
     image = build_image(project, "pdt-test-export-3.13")
-    assert run_checks(image_checks(project), tmp_path, {"IMAGE": image.tag}) == [0, 0]
+    assert run_checks(project, tmp_path, {"IMAGE": image.tag}) == [0, None, 0]
 
 
 # ── The template's own CI ────────────────────────────────────────────────────
