@@ -2,21 +2,12 @@
 
 from __future__ import annotations
 
-import http.server
 import os
 import subprocess
-import threading
 import tomllib
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
-
-# A credential as an organisation's index URL would carry it; tests assert that it
-# never reaches an image. PyPI ignores it.
-INDEX_SECRET = "s3cret-index-token"
 
 
 def package_index_url() -> str:
@@ -29,13 +20,6 @@ def package_index_url() -> str:
     from pip._internal.models.index import PyPI
 
     return PyPI.simple_url
-
-
-def index_url_with_credentials() -> str:
-    """The package index URL with a user and a secret in it, as Artifactory wants."""
-    parts = urlsplit(package_index_url())
-    host = parts.netloc.rpartition("@")[2]
-    return urlunsplit(parts._replace(netloc=f"ci-user:{INDEX_SECRET}@{host}"))
 
 
 def path_without_poetry() -> str:
@@ -93,13 +77,13 @@ class Image:
 
 
 def build_image(project: Path, tag: str, *extra: str, index_url: str | None = None) -> Image:
-    """`docker build` a project with plain progress; the index URL carries a credential."""
+    """`docker build` a project with plain progress, through the tests' package index."""
     result = run(
         "docker",
         "build",
         "--progress=plain",
         "--build-arg",
-        f"PIP_INDEX_URL={index_url or index_url_with_credentials()}",
+        f"PIP_INDEX_URL={index_url or package_index_url()}",
         "--tag",
         tag,
         *extra,
@@ -107,56 +91,3 @@ def build_image(project: Path, tag: str, *extra: str, index_url: str | None = No
         cwd=project,
     )
     return Image(tag=tag, project=project, log=result.stderr + result.stdout)
-
-
-class RecordingIndex:
-    """A package index on loopback that forwards to the real one and records what is asked.
-
-    Builds reach it with `docker build --network=host`. Its URL carries a user and
-    INDEX_SECRET, like an organisation's Artifactory URL, so tests can also prove
-    that the credential never reaches an image.
-    """
-
-    def __init__(self) -> None:
-        self.upstream = package_index_url().rstrip("/") + "/"
-        self.requested: set[str] = set()
-        index = self
-
-        class Forward(http.server.BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                name = self.path.strip("/").split("/")[-1]
-                index.requested.add(name.lower().replace("_", "-").replace(".", "-"))
-                request = urllib.request.Request(
-                    index.upstream + self.path.removeprefix("/simple/").lstrip("/"),
-                    headers={"Accept": self.headers.get("Accept", "text/html")},
-                )
-                try:
-                    with urllib.request.urlopen(request, timeout=60) as response:
-                        status, body = response.status, response.read()
-                        content_type = response.headers.get("Content-Type", "text/html")
-                except urllib.error.HTTPError as error:
-                    status, body, content_type = error.code, b"", "text/plain"
-                self.send_response(status)
-                self.send_header("Content-Type", content_type)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Forward)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    @property
-    def url(self) -> str:
-        port = self.server.server_address[1]
-        return f"http://ci-user:{INDEX_SECRET}@127.0.0.1:{port}/simple/"
-
-    def __enter__(self) -> RecordingIndex:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()

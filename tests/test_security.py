@@ -1,0 +1,256 @@
+"""Docker tier: package-index credentials go in as a BuildKit secret, and are found
+nowhere afterwards.
+
+An organisation's index stands on loopback (tests/package_index.py): it answers 401
+without the credential, and serves, besides the real index's projects, a wheel of
+its own that only it has, declared as an explicit Poetry source in the project. Each
+strategy builds it with the `netrc` secret; without the secret the build fails. The
+credential is then searched for in the plain-progress build log, `docker history`,
+`docker image inspect`, the saved image and the max-mode provenance attestation.
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+import shutil
+import subprocess
+import tarfile
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import unavailable
+from tests.helpers import run
+from tests.package_index import PackageIndex, netrc
+
+pytestmark = pytest.mark.docker
+
+STRATEGIES = ["export", "wheel", "environment"]
+USER = "ci-user"
+SECRET = "s3cret-index-token-4c1d"
+PRIVATE = "acme-private-lib"
+# The private daemon's own bridge: dockerd would delete the host's docker0 if told
+# to use none.
+BRIDGE, BRIDGE_ADDRESS = "pdt-attest0", "10.213.213.1/24"
+
+
+@pytest.fixture(scope="session")
+def private_index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PackageIndex]:
+    """The organisation's index, with a wheel this test builds."""
+    lib = tmp_path_factory.mktemp("private-lib")
+    (lib / "acme_private_lib").mkdir()
+    (lib / "acme_private_lib" / "__init__.py").write_text('VALUE = "from the private index"\n')
+    (lib / "pyproject.toml").write_text(
+        f'[project]\nname = "{PRIVATE}"\nversion = "1.0.0"\n'
+        '[build-system]\nrequires = ["poetry-core>=2"]\n'
+        'build-backend = "poetry.core.masonry.api"\n'
+    )
+    run("poetry", "build", "--format", "wheel", cwd=lib)
+    with PackageIndex(user=USER, password=SECRET) as index:
+        index.add_private(next((lib / "dist").glob("*.whl")))
+        yield index
+
+
+@pytest.fixture(scope="session")
+def netrc_file(tmp_path_factory: pytest.TempPathFactory, private_index: PackageIndex) -> Path:
+    path = tmp_path_factory.mktemp("secrets") / "netrc"
+    path.write_text(netrc(private_index.url, USER, SECRET))
+    return path
+
+
+@pytest.fixture(scope="session")
+def private_project(
+    locked_project: Callable[..., Path],
+    tmp_path_factory: pytest.TempPathFactory,
+    private_index: PackageIndex,
+) -> Callable[[str], Path]:
+    """Per strategy, the sample depending on the private wheel from an explicit source.
+
+    Locked once (the source's URL has this session's port in it), with Poetry's own
+    per-source credentials, then copied over each strategy's render.
+    """
+    locked = tmp_path_factory.mktemp("private-locked") / "project"
+    shutil.copytree(locked_project(), locked)
+    run("poetry", "source", "add", "--priority=explicit", "internal", private_index.private_url,
+        cwd=locked)  # fmt: skip
+    credentials = {"POETRY_HTTP_BASIC_INTERNAL_USERNAME": USER,
+                   "POETRY_HTTP_BASIC_INTERNAL_PASSWORD": SECRET}  # fmt: skip
+    run("poetry", "add", "--lock", "--source", "internal", PRIVATE, cwd=locked,
+        env={**os.environ, **credentials})  # fmt: skip
+    made: dict[str, Path] = {}
+
+    def make(strategy: str) -> Path:
+        if strategy not in made:
+            project = tmp_path_factory.mktemp(f"private-{strategy}") / "project"
+            shutil.copytree(locked_project(docker_strategy=strategy), project)
+            for name in ("pyproject.toml", "poetry.lock"):
+                shutil.copy2(locked / name, project / name)
+            made[strategy] = project
+        return made[strategy]
+
+    return make
+
+
+def build_args(index: PackageIndex, netrc_path: Path | None) -> list[str]:
+    """The index URL as a build argument (no credential in it), the credential as the
+    `netrc` secret; loopback is reached through the host's network."""
+    secret = ["--secret", f"id=netrc,src={netrc_path}"] if netrc_path else []
+    return ["--progress=plain", "--network=host", *secret,
+            "--build-arg", f"PIP_INDEX_URL={index.url}"]  # fmt: skip
+
+
+@pytest.fixture(scope="session")
+def built(
+    docker_engine: str,
+    private_project: Callable[[str], Path],
+    private_index: PackageIndex,
+    netrc_file: Path,
+) -> Iterator[Callable[[str], tuple[str, str]]]:
+    """Per strategy: the image's tag and its build log, built once with the secret."""
+    made: dict[str, tuple[str, str]] = {}
+
+    def make(strategy: str) -> tuple[str, str]:
+        if strategy not in made:
+            tag = f"pdt-test-private-{strategy}"
+            result = run(docker_engine, "build", *build_args(private_index, netrc_file),
+                         "--tag", tag, ".", cwd=private_project(strategy))  # fmt: skip
+            made[strategy] = (tag, result.stdout + result.stderr)
+        return made[strategy]
+
+    yield make
+    run(docker_engine, "image", "rm", "--force", *(tag for tag, _ in made.values()), check=False)
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_the_private_package_is_installed_with_the_secret(
+    built: Callable[[str], tuple[str, str]], docker_engine: str, strategy: str
+) -> None:
+    tag, _ = built(strategy)
+    script = "import acme_private_lib; print(acme_private_lib.VALUE)"
+    found = run(docker_engine, "run", "--rm", tag, "python", "-c", script)
+    assert found.stdout == "from the private index\n"
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_without_the_secret_the_build_fails_on_401(
+    private_project: Callable[[str], Path],
+    private_index: PackageIndex,
+    docker_engine: str,
+    strategy: str,
+) -> None:
+    """--no-cache: a secret is not part of any cache key, so cached steps would pass."""
+    refused_before = private_index.refused
+    result = run(docker_engine, "build", *build_args(private_index, None), "--no-cache", ".",
+                 cwd=private_project(strategy), check=False)  # fmt: skip
+    assert result.returncode != 0
+    assert "401" in result.stderr, result.stderr
+    assert private_index.refused > refused_before
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_the_credential_is_in_no_log_history_metadata_or_layer(
+    built: Callable[[str], tuple[str, str]], docker_engine: str, strategy: str, tmp_path: Path
+) -> None:
+    tag, log = built(strategy)
+    assert "--mount=type=secret,id=netrc" in log, "the steps that download use the secret"
+    archive = tmp_path / "image.tar"
+    run(docker_engine, "image", "save", "--output", str(archive), tag)
+    places = {
+        "build log": log.encode(),
+        "docker history": run(docker_engine, "history", "--no-trunc", tag).stdout.encode(),
+        "docker image inspect": run(docker_engine, "image", "inspect", tag).stdout.encode(),
+        **blobs(archive),
+    }
+    assert [place for place, data in places.items() if SECRET.encode() in data] == []
+    assert any(b"acme_private_lib" in data for data in places.values()), "the search reads layers"
+
+
+# ── Provenance ───────────────────────────────────────────────────────────────
+
+
+@pytest.fixture(scope="session")
+def attesting_docker(docker_engine: str) -> Iterator[list[str]]:
+    """A docker command line whose engine can attach attestations to an image.
+
+    The engine's classic image store cannot ("Attestation is not supported for the
+    docker driver"); its containerd image store can. If the engine here does not use
+    it, a private engine that does is started beside it (root only), given the
+    stand-in base image, and stopped at the end.
+    """
+    status = run(docker_engine, "info", "--format", "{{json .DriverStatus}}").stdout
+    if "io.containerd.snapshotter" in status:
+        yield [docker_engine]
+        return
+    dockerd, ip = shutil.which("dockerd"), shutil.which("ip")
+    if os.geteuid() != 0 or not dockerd or not ip:
+        unavailable("no engine with the containerd image store, and none can be started", "docker")
+    home = Path(tempfile.mkdtemp(prefix="pdt-engine-"))
+    (home / "daemon.json").write_text('{"features": {"containerd-snapshotter": true}}\n')
+    run(ip, "link", "add", BRIDGE, "type", "bridge")
+    run(ip, "addr", "add", BRIDGE_ADDRESS, "dev", BRIDGE)
+    socket = f"unix://{home}/docker.sock"
+    daemon = subprocess.Popen(
+        [dockerd, "--config-file", str(home / "daemon.json"), "--data-root", str(home / "data"),
+         "--exec-root", str(home / "exec"), "--pidfile", str(home / "pid"), "--host", socket,
+         "--bridge", BRIDGE, "--iptables=false", "--ip6tables=false"],
+        stdout=(home / "log").open("w"), stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    docker = [docker_engine, "--host", socket]
+    try:
+        deadline = time.monotonic() + 60
+        while run(*docker, "info", check=False).returncode != 0:
+            assert daemon.poll() is None, (home / "log").read_text()
+            assert time.monotonic() < deadline, (home / "log").read_text()
+            time.sleep(0.5)
+        base = subprocess.run([docker_engine, "save", "python:3.13-slim"], capture_output=True,
+                              check=True).stdout  # fmt: skip
+        subprocess.run([*docker, "load", "--quiet"], input=base, capture_output=True, check=True)
+        yield docker
+    finally:
+        daemon.terminate()
+        daemon.wait(timeout=60)
+        run(ip, "link", "delete", BRIDGE, check=False)
+        shutil.rmtree(home, ignore_errors=True)
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_the_credential_is_not_in_the_provenance(
+    attesting_docker: list[str],
+    private_project: Callable[[str], Path],
+    private_index: PackageIndex,
+    netrc_file: Path,
+    strategy: str,
+    tmp_path: Path,
+) -> None:
+    """The publish job attaches mode=max provenance, which records every build
+    argument: the index URL is there (the control), the secret's value is not."""
+    oci = tmp_path / "image.oci.tar"
+    result = run(*attesting_docker, "buildx", "build", *build_args(private_index, netrc_file),
+                 "--provenance=mode=max", "--output", f"type=oci,dest={oci}", ".",
+                 cwd=private_project(strategy))  # fmt: skip
+    found = blobs(oci)
+    provenance = [data for data in found.values() if b"https://slsa.dev/provenance" in data]
+    assert provenance, "the export holds a provenance attestation"
+    assert any(private_index.url.encode() in data for data in provenance), "the control"
+    log = result.stdout + result.stderr
+    assert [place for place, data in found.items() if SECRET.encode() in data] == []
+    assert SECRET not in log
+
+
+def blobs(archive: Path) -> dict[str, bytes]:
+    """Every file of an image archive (docker save, or an OCI layout), gzip-compressed
+    layers decompressed, so that a search sees the files inside each layer."""
+    found = {}
+    with tarfile.open(archive) as tar:
+        for member in tar.getmembers():
+            if not member.isfile():
+                continue
+            data = tar.extractfile(member).read()  # type: ignore[union-attr]
+            if data[:2] == b"\x1f\x8b":
+                data = gzip.decompress(data)
+            found[f"{archive.name}:{member.name}"] = data
+    return found
