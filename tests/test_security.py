@@ -1,5 +1,5 @@
-"""Docker tier: package-index credentials go in as a BuildKit secret, and are found
-nowhere afterwards.
+"""Package-index credentials go in as a BuildKit secret, and are found nowhere
+afterwards.
 
 An organisation's index stands on loopback (tests/package_index.py): it answers 401
 without the credential, and serves, besides the real index's projects, a wheel of
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import gzip
 import os
+import re
 import shutil
 import subprocess
 import tarfile
@@ -23,11 +24,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import unavailable
+from tests.conftest import copy_project, unavailable
 from tests.helpers import run
 from tests.package_index import PackageIndex, netrc
-
-pytestmark = pytest.mark.docker
+from tests.test_workflows import check_schema, load_workflow, zizmor_findings
 
 STRATEGIES = ["export", "wheel", "environment"]
 USER = "ci-user"
@@ -125,6 +125,7 @@ def built(
     run(docker_engine, "image", "rm", "--force", *(tag for tag, _ in made.values()), check=False)
 
 
+@pytest.mark.docker
 @pytest.mark.parametrize("strategy", STRATEGIES)
 def test_the_private_package_is_installed_with_the_secret(
     built: Callable[[str], tuple[str, str]], docker_engine: str, strategy: str
@@ -135,6 +136,7 @@ def test_the_private_package_is_installed_with_the_secret(
     assert found.stdout == "from the private index\n"
 
 
+@pytest.mark.docker
 @pytest.mark.parametrize("strategy", STRATEGIES)
 def test_without_the_secret_the_build_fails_on_401(
     private_project: Callable[[str], Path],
@@ -151,6 +153,7 @@ def test_without_the_secret_the_build_fails_on_401(
     assert private_index.refused > refused_before
 
 
+@pytest.mark.docker
 @pytest.mark.parametrize("strategy", STRATEGIES)
 def test_the_credential_is_in_no_log_history_metadata_or_layer(
     built: Callable[[str], tuple[str, str]], docker_engine: str, strategy: str, tmp_path: Path
@@ -217,6 +220,7 @@ def attesting_docker(docker_engine: str) -> Iterator[list[str]]:
         shutil.rmtree(home, ignore_errors=True)
 
 
+@pytest.mark.docker
 @pytest.mark.parametrize("strategy", STRATEGIES)
 def test_the_credential_is_not_in_the_provenance(
     attesting_docker: list[str],
@@ -239,6 +243,35 @@ def test_the_credential_is_not_in_the_provenance(
     log = result.stdout + result.stderr
     assert [place for place, data in found.items() if SECRET.encode() in data] == []
     assert SECRET not in log
+
+
+# ── The generated workflow ───────────────────────────────────────────────────
+
+# The commented-out lines of the image and publish jobs' build steps.
+PRIVATE_INDEX_LINES = re.compile(
+    r"^(?P<indent> +)# (?P<line>(?:build-args|secrets): \||  (?:PIP_INDEX_URL|netrc)=.*)$",
+    re.MULTILINE,
+)
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_the_workflow_passes_the_secret_once_uncommented(tmp_path: Path, strategy: str) -> None:
+    """The lines the README asks a team to uncomment give both build steps the
+    index URL as a build argument and the credential as the `netrc` secret, from a
+    repository secret, and the workflow stays schema-valid and zizmor-clean."""
+    project = copy_project(tmp_path / "p", docker_strategy=strategy)
+    workflow = project / ".github" / "workflows" / "ci.yml"
+    text, found = PRIVATE_INDEX_LINES.subn(r"\g<indent>\g<line>", workflow.read_text())
+    assert found == 8, "build-args, the URL, secrets and the netrc line, in two jobs"
+    workflow.write_text(text)
+    check_schema("vendor.github-workflows", workflow)
+    assert zizmor_findings(project) == []
+    jobs = load_workflow(workflow)["jobs"]
+    for job in ("image", "publish"):
+        (build,) = [s for s in jobs[job]["steps"] if s.get("uses", "").startswith(
+            "docker/build-push-action@")]  # fmt: skip
+        assert build["with"]["secrets"] == "netrc=${{ secrets.PACKAGE_INDEX_NETRC }}\n"
+        assert build["with"]["build-args"] == "PIP_INDEX_URL=${{ vars.PIP_INDEX_URL }}\n"
 
 
 def blobs(archive: Path) -> dict[str, bytes]:
