@@ -38,7 +38,11 @@ PINS: dict[str, tuple[str, str]] = {
     "docker/build-push-action": ("53b7df96c91f9c12dcc8a07bcb9ccacbed38856a", "v7.3.0"),
     "docker/login-action": ("4907a6ddec9925e35a0a9e82d7399ccc52663121", "v4.1.0"),
     "docker/metadata-action": ("dc802804100637a589fabce1cb79ff13a1411302", "v6.2.0"),
+    "actions/create-github-app-token": ("1b10c78c7865c340bc4f6099eb2f838309f1e8c3", "v3.1.1"),
+    "peter-evans/create-pull-request": ("5f6978faf089d4d20b00c7766989d076bb2fc7f1", "v8.1.1"),
 }
+# The workflows every project gets.
+GENERATED_WORKFLOWS = ["ci.yml", "template-update.yml"]
 
 # `uses: owner/repo@<40 hex> # vX.Y.Z`, exactly: the form Dependabot keeps up to date.
 USES_LINE = re.compile(r"^\s*(?:-\s+)?uses:\s*(?P<target>\S+)(?P<comment>.*)$")
@@ -168,10 +172,10 @@ def jobs(workflow: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 def test_generated_github_files(project: Path) -> None:
-    """The workflow and Dependabot's configuration, nothing left of Jinja."""
+    """The workflows and Dependabot's configuration, nothing left of Jinja."""
     github = project / ".github"
     files = sorted(str(p.relative_to(github)) for p in github.rglob("*") if p.is_file())
-    assert files == ["dependabot.yml", "workflows/ci.yml"]
+    assert files == ["dependabot.yml", *(f"workflows/{name}" for name in GENERATED_WORKFLOWS)]
     for path in github.rglob("*.yml"):
         text = path.read_text()
         assert "{%" not in text
@@ -181,7 +185,8 @@ def test_generated_github_files(project: Path) -> None:
 
 def test_generated_files_match_their_schemas(rendered: Callable[[str, str], Path]) -> None:
     projects = [rendered(*case) for case in CASES]
-    check_schema("vendor.github-workflows", *(p / ".github/workflows/ci.yml" for p in projects))
+    workflows = [p / ".github/workflows" / name for p in projects for name in GENERATED_WORKFLOWS]
+    check_schema("vendor.github-workflows", *workflows)
     check_schema("vendor.dependabot", *(p / ".github/dependabot.yml" for p in projects))
 
 
@@ -190,8 +195,9 @@ def test_zizmor_finds_nothing(project: Path) -> None:
     assert zizmor_findings(project) == []
 
 
-def test_every_action_is_pinned_to_its_verified_commit(project: Path) -> None:
-    pins = pins_in(project / ".github" / "workflows" / "ci.yml")
+@pytest.mark.parametrize("name", GENERATED_WORKFLOWS)
+def test_every_action_is_pinned_to_its_verified_commit(project: Path, name: str) -> None:
+    pins = pins_in(project / ".github" / "workflows" / name)
     assert pins, "the workflow uses no action"
     for action, sha, tag in pins:
         assert action in PINS, f"{action} has no verified pin in PINS"
@@ -552,7 +558,8 @@ def test_root_ci_runs_the_whole_suite_and_the_linters() -> None:
 
 def test_pins_table_is_used_and_one_sha_per_action(rendered: Callable[[str, str], Path]) -> None:
     """Every entry in PINS is in use, and each action has one SHA across all workflows."""
-    files = [*ROOT_WORKFLOWS, rendered("export", "3.13") / ".github" / "workflows" / "ci.yml"]
+    workflows = rendered("export", "3.13") / ".github" / "workflows"
+    files = [*ROOT_WORKFLOWS, *(workflows / name for name in GENERATED_WORKFLOWS)]
     seen: dict[str, set[tuple[str, str]]] = {}
     for path in files:
         for action, sha, tag in pins_in(path):
