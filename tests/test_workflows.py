@@ -41,6 +41,9 @@ PINS: dict[str, tuple[str, str]] = {
     "actions/create-github-app-token": ("1b10c78c7865c340bc4f6099eb2f838309f1e8c3", "v3.1.1"),
     "peter-evans/create-pull-request": ("5f6978faf089d4d20b00c7766989d076bb2fc7f1", "v8.1.1"),
 }
+# Every pin above, in the one file the template's own Dependabot reads
+# (.github/dependabot.yml): the generated workflows are Jinja files it cannot parse.
+PINS_FILE = ROOT / ".github" / "pins" / "action.yml"
 # The workflows every project gets.
 GENERATED_WORKFLOWS = ["ci.yml", "template-update.yml"]
 
@@ -379,15 +382,25 @@ def test_publish_job_pushes_tested_multi_arch_images_on_tags(
                 assert step["with"].get("push", False) is False
 
 
-def test_dependabot_updates_every_ecosystem_weekly_after_a_cooldown(project: Path) -> None:
+def test_dependabot_updates_weekly_after_a_cooldown_what_the_template_does_not_own(
+    project: Path,
+) -> None:
+    """poetry.lock and the team's own workflows; never the template's lines.
+
+    tests/test_dependabot.py runs what this means through a template update.
+    """
     config = yaml.safe_load((project / ".github" / "dependabot.yml").read_text())
     assert config["version"] == 2
     updates = {update["package-ecosystem"]: update for update in config["updates"]}
-    assert set(updates) == {"pip", "docker", "github-actions"}
+    assert set(updates) == {"pip", "github-actions"}, "the Dockerfile is the template's"
     for update in updates.values():
         assert update["directory"] == "/"
         assert update["schedule"] == {"interval": "weekly"}
         assert update["cooldown"]["default-days"] >= 1
+    assert updates["pip"]["versioning-strategy"] == "lockfile-only"
+    workflows = sorted(p.name for p in (project / ".github" / "workflows").glob("*.yml"))
+    excluded = [f".github/workflows/{name}" for name in workflows]
+    assert updates["github-actions"]["exclude-paths"] == excluded
 
 
 # ── The image job's checks, run for real ─────────────────────────────────────
@@ -557,12 +570,40 @@ def test_root_ci_runs_the_whole_suite_and_the_linters() -> None:
 
 
 def test_pins_table_is_used_and_one_sha_per_action(rendered: Callable[[str, str], Path]) -> None:
-    """Every entry in PINS is in use, and each action has one SHA across all workflows."""
+    """Every entry in PINS is in use, and each action has one SHA across all workflows.
+
+    After Dependabot moves a pin in PINS_FILE, this fails until the new SHA (checked
+    against the action's tag) is in PINS and in every workflow, the template's too.
+    """
     workflows = rendered("export", "3.13") / ".github" / "workflows"
-    files = [*ROOT_WORKFLOWS, *(workflows / name for name in GENERATED_WORKFLOWS)]
+    files = [*ROOT_WORKFLOWS, *(workflows / name for name in GENERATED_WORKFLOWS), PINS_FILE]
     seen: dict[str, set[tuple[str, str]]] = {}
     for path in files:
         for action, sha, tag in pins_in(path):
             seen.setdefault(action, set()).add((sha, tag))
     assert set(seen) == set(PINS)
     assert all(len(pins) == 1 for pins in seen.values()), seen
+
+
+# ── Keeping the pins fresh ───────────────────────────────────────────────────
+
+
+def test_pins_file_holds_every_pin_and_only_those() -> None:
+    found = pins_in(PINS_FILE)
+    assert {action: (sha, tag) for action, sha, tag in found} == PINS
+    assert len(found) == len(PINS), "each action once"
+    check_schema("vendor.github-actions", PINS_FILE)
+    assert zizmor_findings(PINS_FILE) == []
+
+
+def test_template_dependabot_reads_the_pins_file_and_the_root_workflows() -> None:
+    """The template's own Dependabot keeps every pin fresh; generated projects' do not."""
+    path = ROOT / ".github" / "dependabot.yml"
+    check_schema("vendor.dependabot", path)
+    config = yaml.safe_load(path.read_text())
+    (update,) = config["updates"]
+    assert update["package-ecosystem"] == "github-actions"
+    pins_dir = "/" + PINS_FILE.parent.relative_to(ROOT).as_posix()
+    assert update["directories"] == ["/", pins_dir]
+    assert update["schedule"] == {"interval": "weekly"}
+    assert update["cooldown"]["default-days"] >= 1
