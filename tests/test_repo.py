@@ -37,7 +37,8 @@ def test_dev_dependencies_are_pinned_exactly() -> None:
 
 
 @pytest.mark.parametrize(
-    "script", ["scripts/bootstrap.sh", "scripts/test", "scripts/demo", ".ci/run"]
+    "script",
+    ["scripts/bootstrap.sh", "scripts/test", "scripts/demo", "scripts/release", ".ci/run"],
 )
 def test_shell_scripts_pass_shellcheck(script: str) -> None:
     run("shellcheck", "--shell=bash", "--external-sources", script, cwd=ROOT)
