@@ -23,6 +23,11 @@ QUESTION_KEYS = {
 }  # fmt: skip
 # Required questions have no default on purpose: --defaults alone must stop.
 REQUIRED = {"project_name"}
+VALIDATED = {name for name, question in QUESTIONS.items() if "validator" in question}
+# A terminal's width, and what Copier's prompt puts before a help text or a choice
+# label on the same line ("🎤 " is 3 columns; so is a choice's " » ").
+COLUMNS = 80
+DECORATION = 3
 
 
 def test_settings_keep_metadata_apart_from_the_template() -> None:
@@ -42,6 +47,16 @@ def test_question_is_complete(name: str) -> None:
         assert "default" not in question
     else:
         assert "default" in question, "pytest-copie and --defaults need a default"
+
+
+@pytest.mark.parametrize("name", sorted(QUESTIONS))
+def test_help_and_choices_fit_one_line_of_80_columns(name: str) -> None:
+    """Copier cuts a help text or choice label at the terminal's width."""
+    question = QUESTIONS[name]
+    assert "\n" not in question["help"].strip()
+    assert DECORATION + len(question["help"]) <= COLUMNS, question["help"]
+    for label in question.get("choices", []):
+        assert DECORATION + len(str(label)) <= COLUMNS, label
 
 
 def test_every_name_like_question_is_validated() -> None:
@@ -90,58 +105,72 @@ def test_derived_names(tmp_path: Path) -> None:
     assert answers["package_name"] == "acme_widget_service_2"
 
 
+# (answer, the first line after Copier's prefix: what to type instead, then the why).
+# A question with choices gets Copier's own message, never seen interactively.
 BAD_ANSWERS = [
-    ({"project_name": ""}, "project_name", "must start with a letter"),
-    ({"project_name": "42 Service"}, "project_name", "must start with a letter"),
-    ({"project_name": "Json"}, "project_name", "'json' is a standard-library module"),
-    ({"project_name": "Class"}, "project_name", "'class' is a Python keyword"),
-    ({"project_slug": "Acme_Widget"}, "project_slug", 'e.g. "acme-widget"'),
-    ({"project_slug": "acme--widget"}, "project_slug", "not a normalised distribution"),
-    ({"package_name": "Acme-Widget"}, "package_name", 'e.g. "acme_widget"'),
-    ({"package_name": "2fast"}, "package_name", "not an importable package name"),
-    ({"package_name": "import"}, "package_name", 'Python keyword.*e.g. "import_app"'),
-    ({"package_name": "json"}, "package_name", "shadow.*e.g. \"json_app\""),
-    ({"package_name": "asyncio"}, "package_name", "standard-library module"),
-    ({"description": "two\nlines"}, "description", "single non-empty line"),
-    ({"description": "  "}, "description", "single non-empty line"),
-    ({"author_name": 'Team "A"'}, "author_name", "must not contain"),
-    ({"author_email": "platform"}, "author_email", "not an e-mail address"),
-    ({"author_email": "a@b"}, "author_email", "not an e-mail address"),
-    ({"license": "WTFPL"}, "license", "Invalid choice"),
-    ({"python_version": "3.10"}, "python_version", "Invalid choice"),
-    ({"docker_strategy": "poetry"}, "docker_strategy", "Invalid choice"),
-    ({"docker_extras": "pg,redis"}, "docker_extras", "'pg,redis' is not an extra's name"),
-    ({"docker_extras": "-x"}, "docker_extras", "not an extra's name"),
-    ({"docker_command": " "}, "docker_command", "The image needs a command"),
-    ({"docker_command": "serve; rm -rf /"}, "docker_command", "'serve;' cannot be part"),
-    ({"docker_command": "echo $HOME"}, "docker_command", "'[$]HOME' cannot be part"),
-    ({"docker_command": 'python -c "print(1)"'}, "docker_command", "without quotes"),
-    ({"smoke_test": "http"}, "smoke_test", "Invalid choice"),
-    ({"smoke_test_text": ""}, "smoke_test_text", "single non-empty line"),
-    ({"smoke_test_text": "a\nb"}, "smoke_test_text", "single non-empty line"),
-    ({"smoke_test_text": "${{ secrets.TOKEN }}"}, "smoke_test_text", "GitHub Actions would"),
-    ({"apt_build_packages": "gcc;rm"}, "apt_build_packages", "'gcc;rm' is not a Debian package"),
-    ({"apt_runtime_packages": "libpq5 $(id)"}, "apt_runtime_packages", "not a Debian package"),
+    ({"project_name": ""}, 'use e.g. "Acme Widget Service"', "start with a letter"),
+    ({"project_name": "42 Service"}, 'use "Service"', "start with a letter"),
+    ({"project_name": "Json"}, 'use "Json App"', "'json' is a standard-library module"),
+    ({"project_name": "Class"}, 'use "Class App"', "'class' is a Python keyword"),
+    ({"project_slug": "Acme_Widget"}, 'use "acme-widget"', "not a normalised"),
+    ({"project_slug": "acme--widget"}, 'use "acme-widget"', "not a normalised distribution"),
+    ({"package_name": "Acme-Widget"}, 'use "acme_widget"', "not an importable"),
+    ({"package_name": "2fast"}, 'use "fast"', "not an importable package name"),
+    ({"package_name": "import"}, 'use "import_app"', "Python keyword"),
+    ({"package_name": "json"}, 'use "json_app"', "shadow the package on import"),
+    ({"package_name": "asyncio"}, 'use "asyncio_app"', "standard-library module"),
+    ({"description": "two\nlines"}, 'use "two lines"', "a line break"),
+    ({"description": "  "}, "use a line of text", "must not be empty"),
+    ({"author_name": "Team <ops@example.com>"}, 'use "Team ops@example.com"', "reads '<'"),
+    ({"author_name": "Team, Inc."}, 'use "Team Inc."', "PEP 621"),
+    ({"author_email": "platform"}, 'use e.g. "platform@example.com"', "not an e-mail"),
+    ({"author_email": "a@b"}, 'use e.g. "platform@example.com"', "not an e-mail address"),
+    ({"license": "WTFPL"}, None, "Invalid choice"),
+    ({"python_version": "3.10"}, None, "Invalid choice"),
+    ({"docker_strategy": "poetry"}, None, "Invalid choice"),
+    ({"docker_extras": "pg,redis"}, 'use "pg redis"', "'pg,redis' is not an extra's name"),
+    ({"docker_extras": "-x"}, 'use "x"', "not an extra's name"),
+    ({"docker_command": " "}, 'use e.g. "hello"', "The image needs a command"),
+    ({"docker_command": "serve; rm -rf /"}, 'use plain words, e.g. "hello"', "'serve;' cannot"),
+    ({"docker_command": "echo $HOME"}, 'use plain words, e.g. "hello"', "'[$]HOME' cannot"),
+    ({"docker_command": 'python -c "print(1)"'}, 'use plain words, e.g. "hello"', "quotes"),
+    ({"docker_command": "--version"}, "use a program name first", "read as an option"),
+    ({"smoke_test": "http"}, None, "Invalid choice"),
+    ({"smoke_test_text": ""}, 'use e.g. "Hello, World!"', "must not be empty"),
+    ({"smoke_test_text": "a\nb"}, 'use "a b"', "a line break"),
+    ({"smoke_test_text": "${{ secrets.TOKEN }}"}, 'use the text without "${{"', "GitHub"),
+    ({"apt_build_packages": "gcc;rm"}, 'use e.g. "gcc libpq-dev"', "'gcc;rm' is not a Debian"),
+    ({"apt_runtime_packages": "libpq5 $(id)"}, 'use e.g. "libpq5"', "not a Debian package"),
+    ({"apt_runtime_packages": "ca-certificates-"}, 'use "ca-certificates"', "apt remove"),
 ]  # fmt: skip
 
 
 @pytest.mark.parametrize(
-    ("answers", "question", "message"),
+    ("answers", "lead", "why"),
     BAD_ANSWERS,
-    ids=[f"{q}={next(iter(a.values()))!r}" for a, q, _ in BAD_ANSWERS],
+    ids=[f"{q}={v!r}" for answers, _, _ in BAD_ANSWERS for q, v in answers.items()],
 )
 def test_bad_answer_is_refused_and_nothing_is_written(
-    tmp_path: Path, answers: dict[str, str], question: str, message: str
+    tmp_path: Path, answers: dict[str, str], lead: str | None, why: str
 ) -> None:
+    (question,) = answers
     dst = tmp_path / "never"
     with pytest.raises(ValueError, match=re.escape(question)) as refused:
         copy_project(dst, **answers)
-    assert re.search(message, str(refused.value)), str(refused.value)
     assert not dst.exists()
+    message = str(refused.value)
+    assert re.search(why, message, re.IGNORECASE), message
+    if lead is not None:
+        # An interactive prompt shows the first line only, after Copier's prefix, cut
+        # at the terminal's width: what to type instead must be all there.
+        first, _, rest = message.partition("\n")
+        assert first == f"Validation error for question '{question}': {lead}"
+        assert len(first) <= COLUMNS, first
+        assert rest.startswith(f"For '{question}', "), "the why follows"
 
 
 def test_every_validated_question_has_a_negative_test() -> None:
-    refused = {question for _, question, _ in BAD_ANSWERS}
+    refused = {question for answers, _, _ in BAD_ANSWERS for question in answers}
     validated = {n for n, q in QUESTIONS.items() if "validator" in q or "choices" in q}
     assert validated <= refused
 
@@ -166,6 +195,8 @@ def test_project_name_is_required(tmp_path: Path) -> None:
         {"docker_extras": "postgres redis.cache"},
         {"docker_command": "gunicorn -c gunicorn.py --bind=0.0.0.0:8000 mysite.wsgi:application"},
         {"smoke_test": "log", "smoke_test_text": "It's {up} and [ready]: 100% $ok"},
+        {"author_name": 'Team "A" \\ O\'Brien', "author_email": "o'brien+ops@example.co.uk"},
+        {"apt_build_packages": "g++ libstdc++-12-dev", "docker_command": "hello --help"},
     ],
 )
 def test_good_answers_pass(tmp_path: Path, answers: dict[str, str]) -> None:
