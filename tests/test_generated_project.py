@@ -81,6 +81,6 @@ def test_without_poetry_the_task_says_what_to_do(tmp_path: Path) -> None:
         "--data", "project_name=Acme Widget Service", str(ROOT), str(tmp_path / "p"),
         env=env,
     )  # fmt: skip
-    assert "Poetry is not on PATH, so poetry.lock was not written" in result.stderr
+    assert "poetry-docker-template: no poetry.lock yet: Poetry is not on PATH\n" in result.stderr
     assert not (tmp_path / "p" / "poetry.lock").exists()
     assert (tmp_path / "p" / "pyproject.toml").is_file()
