@@ -1,0 +1,205 @@
+"""From samples to results: medians and ratios to (b), the report (results.json) and its
+table (results.md, which the README's benchmark block copies)."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import statistics
+from pathlib import Path
+from typing import Any
+
+from benchmarks.measure import Cached, Samples
+from benchmarks.model import (
+    BASELINE,
+    COLD,
+    FIGURES,
+    REBUILDS,
+    ROOT,
+    VARIANTS,
+    App,
+    BenchmarkError,
+    run,
+)
+from benchmarks.targets import Results, targets
+
+
+def summarise(samples: Samples, cached: Cached) -> Results:
+    results: Results = {}
+    for variant in VARIANTS:
+        results[variant.key] = {}
+        for figure in FIGURES:
+            values = samples[variant.key][figure.key]
+            baseline = statistics.median(samples[BASELINE][figure.key])
+            median = statistics.median(values)
+            results[variant.key][figure.key] = {
+                "median": median,
+                "ratio": median / baseline if baseline else None,
+                "samples": values,
+            }
+            if figure.rebuild:
+                results[variant.key][figure.key]["deps_cached"] = cached[variant.key][figure.key]
+    return results
+
+
+def application(app: App, samples: Samples, cached: Cached) -> dict[str, Any]:
+    """One application's part of the report: what it is, its results and targets."""
+    results = summarise(samples, cached)
+    return {
+        "title": app.title,
+        "dependencies": list(app.dependencies),
+        "module": app.module,
+        "change": app.change,
+        "apt_build_packages": app.apt_build_packages,
+        "apt_runtime_packages": app.apt_runtime_packages,
+        "dockerfiles": {v.key: dockerfile_of(v.key, app) for v in VARIANTS},
+        "results": results,
+        "targets": targets(results, app.module),
+    }
+
+
+def dockerfile_of(key: str, app: App) -> str:
+    variant = next(v for v in VARIANTS if v.key == key)
+    path = variant.dockerfile_path(app)
+    return str(path.relative_to(ROOT)) if path else f"template, docker_strategy={variant.strategy}"
+
+
+def machine() -> dict[str, Any]:
+    info = json.loads(run("docker", "info", "--format", "{{json .}}").stdout)
+    memory = None
+    meminfo = Path("/proc/meminfo")
+    if meminfo.exists():
+        memory = int(meminfo.read_text().split("MemTotal:")[1].split()[0]) * 1024
+    return {
+        "nproc": os.cpu_count(),
+        "memory_bytes": memory or info.get("MemTotal"),
+        "os": platform.platform(),
+        "docker": info.get("ServerVersion"),
+        "storage_driver": info.get("Driver"),
+    }
+
+
+def template_version() -> str:
+    """The commit the variants were rendered from, and whether edits were on top of it."""
+    try:
+        commit = run("git", "-C", ROOT, "rev-parse", "--short", "HEAD").stdout.strip()
+        dirty = run(
+            "git", "-C", ROOT, "status", "--porcelain", "--", "copier.yml", "template", "includes"
+        ).stdout.strip()
+    except (BenchmarkError, OSError):
+        return "unknown (not a git checkout)"
+    return f"{commit}{' with uncommitted template edits' if dirty else ''}"
+
+
+def report(apps: dict[App, dict[str, Any]], config: dict[str, Any], date: str) -> dict[str, Any]:
+    """The whole report. Top-level `results` and `targets`, and `config`'s dependency,
+    module and change, are the first application's: the format before there were two."""
+    first_app, first = next(iter(apps.items()))
+    return {
+        "date": date,
+        "machine": machine(),
+        "config": {
+            **config,
+            "applications": [app.key for app in apps],
+            "dependency": " ".join(first_app.dependencies),
+            "module": first_app.module,
+            "change": first_app.change,
+            "baseline": BASELINE,
+        },
+        "variants": {
+            v.key: {"letter": v.letter, "label": v.label, "dockerfile": first["dockerfiles"][v.key]}
+            for v in VARIANTS
+        },
+        "figures": {
+            f.key: {
+                "label": f.label.format(module=first_app.module),
+                "unit": f.unit,
+                "rebuild": f.rebuild,
+            }
+            for f in FIGURES
+        },
+        "applications": {app.key: part for app, part in apps.items()},
+        "results": first["results"],
+        "targets": first["targets"],
+    }
+
+
+def _cached_cell(values: list[bool]) -> str:
+    return "yes" if all(values) else "no" if not any(values) else f"{sum(values)}/{len(values)}"
+
+
+def _describe(part: dict[str, Any]) -> str:
+    added = " ".join(part["dependencies"])
+    text = f"Project: the template's default answers plus `poetry add {added}`"
+    if part["apt_build_packages"] or part["apt_runtime_packages"]:
+        text += (
+            f', with the apt answers `apt_build_packages="{part["apt_build_packages"]}"` and'
+            f' `apt_runtime_packages="{part["apt_runtime_packages"]}"`; (a) and (b) build'
+            f" `{Path(part['dockerfiles']['naive']).name}` and"
+            f" `{Path(part['dockerfiles']['writeup']).name}`, given the same packages as build"
+            " args (build packages in (b)'s builder stage, runtime ones in its runtime stage)"
+        )
+    return text + f". The dependency change adds `{part['change']}`."
+
+
+def markdown(report: dict[str, Any]) -> str:
+    config, host = report["config"], report["machine"]
+    base = config["base_image"]
+    lines = [
+        "# Benchmark results",
+        "",
+        f"Measured {report['date']} by `scripts/benchmark{' --smoke' if config['smoke'] else ''}`"
+        f" on {host['nproc']} CPUs (`nproc`), {host['memory_bytes'] / 2**30:.1f} GiB memory,"
+        f" Docker Engine {host['docker']} ({host['storage_driver']}).",
+        f"Template: {config['template']}. Python {config['python']}. Medians of"
+        f" {config['runs']} repetition(s) ({config['runs'] * config['run_repeats']} for the"
+        " `docker run` figures), variants interleaved; in brackets, the ratio to (b).",
+        f"Cold builds: {COLD[config['cold']]}",
+        "Rebuilds, each from the build before it, cache warm: source-only edits one `.py`"
+        " file; version bump changes only `version` in pyproject.toml (0.1.0 to 0.1.1);"
+        " tool-config edit changes one `[tool.ruff]` line (`line-length = 101`); dependency"
+        " change adds one package to pyproject.toml and poetry.lock. *Dependency install"
+        " cached* says, for those four rebuilds in turn, whether every dependency install"
+        " step came from the cache: (a) its `poetry install` step, (b) its `poetry export`"
+        " + `pip install` step, (c) to (e) every RUN step of their `deps` stage.",
+        "Installed files: (c) to (e) hold the dependencies, the project and the runtime OS"
+        " packages only; (b)'s venv also holds pip; (a) also holds Poetry, the dev group"
+        " and the build OS packages.",
+    ]
+    if config["base_is_standin"]:
+        lines.append(
+            f"The base image `{base}` here is a local stand-in (Debian, built by"
+            " `../shared/ci/docker-up`), not the official image: sizes are over the base"
+            " image, and absolute sizes and times differ from the official image's."
+        )
+    for key, part in report["applications"].items():
+        lines += ["", f"### {key}: {part['title']}", "", _describe(part), ""]
+        lines += _table(part)
+    return "\n".join(lines) + "\n"
+
+
+def _table(part: dict[str, Any]) -> list[str]:
+    results = part["results"]
+    lines = ["| | " + " | ".join(f"({v.letter}) {v.label}" for v in VARIANTS) + " |"]
+    lines.append("|---|" + "---:|" * len(VARIANTS))
+    for figure in FIGURES:
+        cells = []
+        for variant in VARIANTS:
+            result = results[variant.key][figure.key]
+            cells.append(
+                f"{result['median']:.{1 if figure.unit == 'MB' else 2}f} ({result['ratio']:.2f}x)"
+            )
+        label = figure.label.format(module=part["module"])
+        lines.append(f"| {label}, {figure.unit} | " + " | ".join(cells) + " |")
+    cells = [
+        " / ".join(_cached_cell(results[v.key][f.key]["deps_cached"]) for f in REBUILDS)
+        for v in VARIANTS
+    ]
+    what = " / ".join(f.label.removesuffix(" rebuild") for f in REBUILDS)
+    lines.append(f"| dependency install cached ({what}) | " + " | ".join(cells) + " |")
+    lines += ["", "| target | measured | |", "|---|---|---|"]
+    for t in part["targets"]:
+        verdict = {True: "PASS", False: "MISS", None: "info"}[t["pass"]]
+        lines.append(f"| {t['target']} | {t['measured']} | {verdict} |")
+    return lines
