@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import re
 import shlex
+import shutil
 import subprocess
 import sys
 import time
@@ -99,6 +100,17 @@ def test_task_shows_poetrys_output_when_it_fails_otherwise(tmp_path: Path) -> No
         "Because acme depends on nothing-such, solving failed.",
         f"{SAY}no poetry.lock yet: 'poetry lock' failed (see above)",
     ]
+
+
+@pytest.mark.slow
+def test_task_names_the_missing_python_with_the_real_poetry(tmp_path: Path) -> None:
+    """The same, with the Poetry the project uses: its wording is what the task looks for."""
+    if shutil.which("python3.14"):
+        pytest.skip("Python 3.14 is installed here: Poetry would find it")
+    project = copy_project(tmp_path / "p", python_version="3.14")
+    done = run_task(project, os.environ["PATH"])
+    assert done.returncode == 0
+    assert done.stdout + done.stderr == f"{SAY}no poetry.lock yet: Poetry found no Python 3.14\n"
 
 
 @pytest.mark.slow
