@@ -33,9 +33,10 @@ STRATEGIES = ["export", "wheel", "environment"]
 USER = "ci-user"
 SECRET = "s3cret-index-token-4c1d"
 PRIVATE = "acme-private-lib"
-# The private daemon's own bridge: dockerd would delete the host's docker0 if told
-# to use none.
-BRIDGE, BRIDGE_ADDRESS = "pdt-attest0", "10.213.213.1/24"
+# The private daemon's own bridge, one per test run: dockerd would delete the
+# host's docker0 if told to use none.
+BRIDGE = f"pdt{os.getpid() % 100000}"
+BRIDGE_ADDRESS = f"10.213.{os.getpid() % 250 + 1}.1/24"
 
 
 @pytest.fixture(scope="session")
