@@ -92,7 +92,7 @@ HOSTILE: list[tuple[str, str, str]] = [
     ("description", "---", RENDERED),
     ("smoke_test_text", "0o17", RENDERED),
     ("description", " leading and trailing spaces ", RENDERED),
-    ("author_name", "Team, Inc.", REFUSED),
+    ("author_name", "Team, Inc.", RENDERED),
     ("author_name", "Team <a@example.com>", REFUSED),
     # Unicode
     ("author_name", "Zoë Ångström 王小明", RENDERED),

@@ -147,7 +147,9 @@ def test_export_strategy(tmp_path: Path) -> None:
     assert "--without-hashes" not in export
     # The dependency stage sees the exported requirements, nothing of the context.
     deps = steps["deps"]
-    assert [v for k, v in deps if k == "COPY"] == ["--from=manifest /app/requirements.txt ./"]
+    assert [v for k, v in deps if k == "COPY"] == [
+        "--from=manifest /app/requirements.txt /app/git-requirements.txt ./"
+    ]
     install = the_run(deps, "uv pip install")
     assert "python -m venv --without-pip /app/.venv" in install
     assert "--require-hashes" in install
