@@ -19,6 +19,8 @@ from tests import helpers
 
 ROOT = Path(__file__).resolve().parent.parent
 ANSWERS: dict[str, Any] = yaml.safe_load((ROOT / "tests" / "answers.yml").read_text())
+# Fixture projects carry their own tests, run inside their rendered copies, never from here.
+collect_ignore = ["fixtures"]
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -63,6 +65,7 @@ def copy_project(
     lock: bool = False,
     template: Path = ROOT,
     vcs_ref: str | None = "HEAD",
+    answers_file: str | None = None,
     **overrides: Any,
 ) -> Path:
     """Render a template into dst: by default this working tree (HEAD plus edits).
@@ -70,6 +73,8 @@ def copy_project(
     Answers are tests/answers.yml with overrides on top, passed as `--data`, so
     Copier validates them. With lock=True the template's tasks run (`poetry lock`).
     vcs_ref=None takes the template's newest tag, as `copier copy` does.
+    answers_file: where the answers go (`--answers-file`), e.g. for a project in a
+    monorepo, `apps/app-a/.copier-answers.yml`.
     """
     copier.run_copy(
         str(template),
@@ -80,6 +85,7 @@ def copy_project(
         vcs_ref=vcs_ref,
         skip_tasks=not lock,
         quiet=True,
+        **({"answers_file": answers_file} if answers_file else {}),
     )
     return dst
 

@@ -10,6 +10,15 @@ from pathlib import Path
 from typing import Any
 
 
+def sample_file(template: Path, name: str) -> Path:
+    """A starter file of the template, by its rendered name: `sample_file(t, "README.md")`.
+
+    They sit in the project's folder and are written only for a new project (`starter`).
+    """
+    folder = template / "template" / "{{ project_dir }}"
+    return folder / f"{{% if starter %}}{name}{{% endif %}}.jinja"
+
+
 def package_index_url() -> str:
     """The package index to use: $PIP_INDEX_URL, else PyPI's simple index as pip knows it.
 

@@ -21,6 +21,7 @@ import pytest
 import yaml
 
 from tests.conftest import ROOT, copy_project
+from tests.helpers import sample_file
 from tests.test_rollout import conflict_check
 from tests.test_update import answers_of, git_save, leftovers, render, template_repo, update
 from tests.test_workflows import PINS
@@ -136,7 +137,7 @@ def test_template_update_after_dependabot_ends_without_a_conflict(
     # The next template release moves the same pin and the same constraint.
     for workflow in (template / "template" / ".github" / "workflows").glob("*.jinja"):
         bump(workflow, rf"actions/checkout@{CHECKOUT_SHA} # {CHECKOUT_TAG}", TEMPLATE_PIN)
-    bump(template / "template" / "pyproject.toml.jinja", RUFF, 'ruff = ">=0.14"')
+    bump(sample_file(template, "pyproject.toml"), RUFF, 'ruff = ">=0.14"')
     git_save(template, "Template v2: checkout v8, ruff 0.14", tag="v2.0.0")
 
     update(project)

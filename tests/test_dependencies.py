@@ -1,5 +1,5 @@
-"""Docker tier: dependencies that do not come from an index: git repositories and
-libraries beside the project (path dependencies), in every strategy.
+"""Docker tier: dependencies that do not come from an index: git repositories, and
+the libraries of a monorepo (path dependencies), in every strategy.
 
 The git repository is made by the test and served on loopback over git's "dumb"
 HTTP protocol (plain files): no network clone. After the project locks it, the
@@ -19,7 +19,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import Image, read_toml, run
+from tests.conftest import ROOT, copy_project
+from tests.helpers import Image, build_image, read_toml, run
+from tests.test_images import build_steps
+from tests.test_workflows import ci_workflow, load_workflow, run_checks
 
 pytestmark = pytest.mark.docker
 
@@ -118,3 +121,97 @@ def test_index_packages_keep_their_hash_check(
     steps = [line for line in image.log.splitlines() if "uv pip install" in line]
     assert any("--require-hashes" in line for line in steps), image.log
     assert image.run("python", "-c", "import six").returncode == 0
+
+
+# ── A monorepo: the project below the repository's root, libraries by path ──
+
+MONOREPO = ROOT / "tests" / "fixtures" / "monorepo" / "repo"
+APP = "apps/app-a"
+GREETING = "app-a: lib-x and lib-y\n"
+
+
+def monorepo_with(strategy: str, dst: Path) -> Path:
+    """The repository with app-a rendered into it as a team would: `copier copy` at the
+    repository's root with project_dir and the answers file in the project's folder,
+    the sample replaced by the project's own code; the template's files untouched."""
+    copy_project(
+        dst, docker_strategy=strategy, project_dir=APP, answers_file=f"{APP}/.copier-answers.yml",
+        python_version="3.11", docker_command="app-a", smoke_test_text=GREETING.strip(),
+    )  # fmt: skip
+    for sample in ("src", "tests"):
+        shutil.rmtree(dst / APP / sample)
+    shutil.copytree(MONOREPO, dst, dirs_exist_ok=True,
+                    ignore=shutil.ignore_patterns(".venv", "dist", "__pycache__"))  # fmt: skip
+    return dst
+
+
+@pytest.fixture(scope="session")
+def monorepo(
+    tmp_path_factory: pytest.TempPathFactory, build_image: Callable[..., Image]
+) -> Callable[[str], Image]:
+    """Per strategy: app-a's image, built as its README says, from the repository's root."""
+    made: dict[str, Image] = {}
+
+    def make(strategy: str) -> Image:
+        if strategy not in made:
+            repo = monorepo_with(strategy, tmp_path_factory.mktemp(f"monorepo-{strategy}"))
+            made[strategy] = build_image(repo, f"pdt-test-monorepo-{strategy}",
+                                         "--file", f"{APP}/Dockerfile")  # fmt: skip
+        return made[strategy]
+
+    return make
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_monorepo_project_runs_with_its_libraries_installed_for_real(
+    monorepo: Callable[[str], Image], strategy: str, tmp_path: Path
+) -> None:
+    image = monorepo(strategy)
+    assert image.run().stdout == GREETING
+    where = image.run("python", "-c", "import lib_x, lib_y; print(lib_x.__file__, lib_y.__file__)")
+    assert all(path.startswith("/app/.venv/lib/") for path in where.stdout.split()), where.stdout
+    # No editable link into the builder: no .pth names /src, where the libraries were.
+    links = image.run("sh", "-c", "cat /app/.venv/lib/*/site-packages/*.pth", check=False)
+    assert "/src/" not in links.stdout
+    # The generated CI's own smoke test and non-root check, on this image.
+    assert run_checks(image.project, tmp_path, {"IMAGE": image.tag}) == [0, None, 0]
+
+
+def test_monorepo_ci_builds_from_the_repository_root(tmp_path: Path) -> None:
+    """The workflow is at the repository's root, named for the project, runs Poetry
+    in the project's folder and builds with the repository as the context."""
+    repo = monorepo_with("export", tmp_path / "repo")
+    path = ci_workflow(repo)
+    assert path.name == "app-a-ci.yml"
+    workflow = load_workflow(path)
+    assert workflow["defaults"]["run"]["working-directory"] == APP
+    assert workflow["env"]["DOCKERFILE"] == f"{APP}/Dockerfile"
+    builds = [step["with"] for job in workflow["jobs"].values() for step in job["steps"]
+              if step.get("uses", "").startswith("docker/build-push-action@")]  # fmt: skip
+    assert builds
+    assert all(b["context"] == "." and b["file"] == "${{ env.DOCKERFILE }}" for b in builds)
+    assert (repo / APP / "Dockerfile.dockerignore").is_file()
+    assert not (repo / ".dockerignore").exists()
+    assert not (repo / APP / ".dockerignore").exists()
+
+
+def test_a_library_edit_rebuilds_only_what_depends_on_it(
+    monorepo: Callable[[str], Image], tmp_path: Path
+) -> None:
+    """Edit lib-x: the project stage builds it again, every dependency step stays cached."""
+    image = monorepo("export")
+    repo = tmp_path / "repo"
+    shutil.copytree(image.project, repo)
+    library = repo / "libs" / "lib-x" / "lib_x" / "__init__.py"
+    library.write_text(library.read_text().replace("lib-x and", "lib-x, edited, and"))
+    rebuilt = build_image(repo, f"{image.tag}-edited", "--file", f"{APP}/Dockerfile")
+    try:
+        steps = build_steps(rebuilt.log)
+        dependencies = {name: cached for name, cached in steps.items()
+                        if name.startswith(("[tools ", "[manifest ", "[deps "))}  # fmt: skip
+        assert len(dependencies) >= 6, steps
+        assert all(dependencies.values()), steps
+        assert not all(c for n, c in steps.items() if n.startswith("[project ")), "edit seen"
+        assert rebuilt.run().stdout == "app-a: lib-x, edited, and lib-y\n"
+    finally:
+        run("docker", "image", "rm", rebuilt.tag, check=False)

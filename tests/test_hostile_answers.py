@@ -23,6 +23,7 @@ import yaml
 from dockerfile_parse import DockerfileParser
 
 from tests.conftest import copy_project
+from tests.helpers import answers_of
 from tests.test_update import (
     files,
     render,
@@ -131,6 +132,16 @@ HOSTILE: list[tuple[str, str, str]] = [
     ("docker_extras", "--help", REFUSED),
     ("project_slug", "--help", REFUSED),
     ("smoke_test_text", "--help", RENDERED),
+    # Paths
+    ("project_dir", "../elsewhere", REFUSED),
+    ("project_dir", "/etc", REFUSED),
+    ("project_dir", "apps/../../x", REFUSED),
+    ("project_dir", "apps/.git", REFUSED),
+    ("project_dir", "apps\\svc", REFUSED),
+    ("project_dir", "apps/svc\n", REFUSED),
+    ("project_dir", "apps/ svc", REFUSED),
+    ("project_dir", "apps/" + "a" * 300, REFUSED),
+    ("project_dir", "apps/Billing_v2.0", RENDERED),
     # GitHub Actions expressions
     ("smoke_test_text", "${{ github.token }}", REFUSED),
     ("smoke_test_text", "$ {{ not an expression }}", RENDERED),
@@ -162,9 +173,17 @@ def refusal(error: BaseException, question: str) -> str:
 
 def rendered_values(project: Path) -> dict[str, Any]:
     """Each answer as the project uses it, from parsed files, by question."""
+    root = project
+    project_dir = answers_of(root)["project_dir"]
+    project = root / project_dir
     pyproject = tomllib.loads((project / "pyproject.toml").read_text())
-    workflow = yaml.safe_load((project / ".github" / "workflows" / "ci.yml").read_text())
-    yaml.safe_load((project / ".github" / "dependabot.yml").read_text())
+    workflows = root / ".github" / "workflows"
+    if project_dir == ".":
+        workflow = yaml.safe_load((workflows / "ci.yml").read_text())
+        yaml.safe_load((root / ".github" / "dependabot.yml").read_text())
+    else:
+        slug = pyproject["project"]["name"]
+        workflow = yaml.safe_load((workflows / f"{slug}-ci.yml").read_text())
     meta = pyproject["project"]
     (author,) = meta["authors"]
     (package,) = pyproject["tool"]["poetry"]["packages"]
@@ -189,6 +208,8 @@ def rendered_values(project: Path) -> dict[str, Any]:
         "docker_extras": shlex.split(args["EXTRAS"])[0],
         "docker_command": json.loads(cmd),
         "smoke_test_text": workflow["env"]["SMOKE_TEST_TEXT"],
+        "project_dir": workflow["defaults"]["run"].get("working-directory", "."),
+        "dockerfile": workflow["env"]["DOCKERFILE"],
         "apt": installs,
     }
 
@@ -211,6 +232,9 @@ def assert_carried(project: Path, question: str, answer: str) -> None:
         assert used[question] == answer
     if question == "package_name":
         assert (project / "src" / answer / "__init__.py").is_file()
+    if question == "project_dir":
+        assert used["dockerfile"] == f"{answer}/Dockerfile"
+        assert (project / answer / "Dockerfile.dockerignore").is_file()
 
 
 @pytest.fixture(scope="module")

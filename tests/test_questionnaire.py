@@ -140,6 +140,11 @@ BAD_ANSWERS = [
     ({"smoke_test_text": "${{ secrets.TOKEN }}"}, 'use the text without "${{"', "GitHub"),
     ({"apt_build_packages": "gcc;rm"}, 'use e.g. "gcc libpq-dev"', "'gcc;rm' is not a Debian"),
     ({"apt_runtime_packages": "libpq5 $(id)"}, 'use e.g. "libpq5"', "not a Debian package"),
+    ({"project_dir": "../app"}, 'use "app"', "not a folder of the repository"),
+    ({"project_dir": "/srv/app"}, 'use "srv/app"', "not a folder of the repository"),
+    ({"project_dir": "apps/app-a/"}, 'use "apps/app-a"', "not a folder of the repository"),
+    ({"project_dir": "apps\\app-a"}, 'use "apps/app-a"', "not a folder of the repository"),
+    ({"project_dir": "apps/.hidden"}, 'use "apps/hidden"', "not a folder of the repository"),
     ({"apt_runtime_packages": "ca-certificates-"}, 'use "ca-certificates"', "apt remove"),
 ]  # fmt: skip
 

@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import ROOT, copy_project
-from tests.helpers import answers_of, read_toml, run
+from tests.helpers import answers_of, read_toml, run, sample_file
 from tests.steps import Job, StepResult
 from tests.test_update import append, edit, git, git_save, render, template_repo
 from tests.test_workflows import action_of, load_workflow, the_step_using
@@ -40,7 +40,7 @@ CONFLICT_CHECK = "No conflict markers, no .rej files"
 
 def release(template: Path, tag: str, text: str = "") -> None:
     """A template release that adds a line to the README and a new file."""
-    append(template / "template" / "README.md.jinja", f"\n{text or tag} of the template.\n")
+    append(sample_file(template, "README.md"), f"\n{text or tag} of the template.\n")
     (template / "template" / f"NOTES-{tag}.md").write_text(f"Since {tag}.\n")
     git_save(template, f"Template {tag}", tag=tag)
 
@@ -211,7 +211,7 @@ def test_a_conflict_in_pyproject_is_reported_when_the_lock_cannot_follow(
     pin = r'^ruff = ".*"$'
     edit(project / "pyproject.toml", pin, 'ruff = ">=0.13"')
     git_save(project, "Our ruff")
-    edit(template / "template" / "pyproject.toml.jinja", pin, 'ruff = ">=0.14"')
+    edit(sample_file(template, "pyproject.toml"), pin, 'ruff = ">=0.14"')
     git_save(template, "Template's ruff", tag="v2.0.0")
     workspace = checkout(project, tmp_path / "workspace")
 
@@ -272,7 +272,7 @@ def test_update_job_refreshes_the_lock_when_pyproject_changed(
     shutil.copy2(locked / "poetry.lock", project / "poetry.lock")
     git_save(project, "Locked")
     edit(
-        template / "template" / "pyproject.toml.jinja",
+        sample_file(template, "pyproject.toml"),
         r"^dependencies = \[\]$",
         'dependencies = ["idna>=3.7"]',
     )

@@ -26,7 +26,7 @@ import yaml
 from dockerfile_parse import DockerfileParser
 
 from tests.conftest import ANSWERS, ROOT, copy_project
-from tests.helpers import answers_of, read_toml, run
+from tests.helpers import answers_of, read_toml, run, sample_file
 
 # What a template release is made of; everything else in this repository stays behind.
 TEMPLATE_PATHS = ("copier.yml", "template", "includes")
@@ -101,11 +101,11 @@ def append(path: Path, text: str) -> None:
 def change_template(repo: Path, tag: str = "v2.0.0") -> None:
     """A new template version: README, pyproject, a shared Dockerfile fragment, a new file."""
     append(
-        repo / "template" / "README.md.jinja",
+        sample_file(repo, "README.md"),
         "\n## Support\n\nQuestions about {{ project_name }} go to {{ author_email }}.\n",
     )
     append(
-        repo / "template" / "pyproject.toml.jinja",
+        sample_file(repo, "pyproject.toml"),
         "\n[tool.ruff.format]\ndocstring-code-format = true\n",
     )
     # The last line of the runtime stage, in every strategy's Dockerfile.
@@ -113,7 +113,7 @@ def change_template(repo: Path, tag: str = "v2.0.0") -> None:
         repo / "includes" / "docker" / "runtime.jinja",
         'LABEL org.opencontainers.image.title="{{ project_slug }}"\n',
     )
-    (repo / "template" / "CONTRIBUTING.md.jinja").write_text(
+    (repo / "template" / "{{ project_dir }}" / "CONTRIBUTING.md.jinja").write_text(
         "# Contributing to {{ project_name }}\n"
     )
     git_save(repo, "Template v2", tag=tag)
@@ -636,7 +636,7 @@ def test_readme_update_command_with_dependencies_changed_on_both_sides(tmp_path:
     git_save(project, "Generated")
     run("poetry", "add", "--lock", "idna", cwd=project)
     git_save(project, "Add idna")
-    edit(template / "template" / "pyproject.toml.jinja", r'^pytest = ".*"$', 'pytest = ">=8.4"')
+    edit(sample_file(template, "pyproject.toml"), r'^pytest = ".*"$', 'pytest = ">=8.4"')
     change_template(template)
 
     readme = (project / "README.md").read_text()

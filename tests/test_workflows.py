@@ -423,9 +423,18 @@ esac
 """
 
 
+def ci_workflow(repository: Path) -> Path:
+    """The generated CI workflow: ci.yml, or <slug>-ci.yml for a project in a monorepo."""
+    workflows = repository / ".github" / "workflows"
+    if (workflows / "ci.yml").is_file():
+        return workflows / "ci.yml"
+    (found,) = workflows.glob("*-ci.yml")
+    return found
+
+
 def image_checks(project: Path) -> list[dict[str, Any]]:
     """The steps with a `run:` script that follow the image job's build."""
-    job = load_workflow(project / ".github" / "workflows" / "ci.yml")["jobs"]["image"]
+    job = load_workflow(ci_workflow(project))["jobs"]["image"]
     names = [action_of(step) for step in steps(job)]
     after = steps(job)[names.index("docker/build-push-action") + 1 :]
     return [step for step in after if "run" in step]
@@ -435,7 +444,7 @@ def run_checks(project: Path, cwd: Path, env: dict[str, str]) -> list[int | None
     """Each check as GitHub runs it, `shell: bash` being bash --noprofile --norc -eo
     pipefail, with the workflow's env; None for a step whose `if:` is false (the only
     conditions there are `env.SMOKE_TEST == '<mode>'`)."""
-    workflow_env = load_workflow(project / ".github" / "workflows" / "ci.yml")["env"]
+    workflow_env = load_workflow(ci_workflow(project))["env"]
     codes: list[int | None] = []
     for step in image_checks(project):
         if condition := step.get("if"):

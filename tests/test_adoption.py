@@ -1,0 +1,147 @@
+"""An existing Poetry project adopts the template: only infrastructure files appear.
+
+Each fixture under tests/fixtures/adopt/ is a project as a team has it: committed,
+with its own pyproject.toml (PEP 621, or Poetry 1.x's [tool.poetry]), lock, code in
+src/ or at the root, tests, README and .gitignore, one with an old Dockerfile. The
+README's adoption command runs in it, as a user types it (the answers read off
+pyproject.toml by its one line of Python); then every file of the project is as it
+was, the lock untouched, and the image builds, runs the project's command and passes
+the generated CI's own smoke test.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import copier
+import pytest
+
+from tests.conftest import ROOT
+from tests.helpers import Image, answers_of, run
+from tests.test_workflows import run_checks
+
+ADOPT = ROOT / "tests" / "fixtures" / "adopt"
+# Each fixture: the command's extra answers, and what its console script prints.
+CASES = {
+    "pep621-src": (["--data", "docker_strategy=export"],
+                   "inventory-sync: 0 changes from shop.example"),
+    "poetry1-flat": (["--data", "docker_strategy=wheel"],
+                     "report-job: done (idna example.org)"),
+}  # fmt: skip
+INFRASTRUCTURE = {
+    "Dockerfile", ".dockerignore", ".copier-answers.yml", ".github/dependabot.yml",
+    ".github/workflows/ci.yml", ".github/workflows/template-update.yml",
+}  # fmt: skip
+
+
+def readme_command() -> str:
+    """The adoption command of README.md, as a shell would run it."""
+    readme = (ROOT / "README.md").read_text()
+    block = re.search(r"<!-- adopt:begin -->\n```console\n(.*?)```\n<!-- adopt:end -->",
+                      readme, re.DOTALL)  # fmt: skip
+    assert block, "README.md shows the adoption command"
+    return block[1]
+
+
+def git(project: Path, *args: str) -> str:
+    return run("git", *args, cwd=project).stdout
+
+
+@pytest.fixture(scope="module")
+def adopted(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], tuple[Path, str]]:
+    """Per fixture: the project after adoption, and the commit it had before."""
+    made: dict[str, tuple[Path, str]] = {}
+
+    def make(name: str) -> tuple[Path, str]:
+        if name not in made:
+            project = tmp_path_factory.mktemp(f"adopt-{name}") / "project"
+            shutil.copytree(ADOPT / name / "project", project)
+            git(project, "init", "--quiet")
+            git(project, "add", "--all")
+            git(project, "commit", "--quiet", "--message", "Our project")
+            extra, output = CASES[name]
+            command = (
+                readme_command()
+                .replace(
+                    '--data smoke_test_text="the line your command prints"',
+                    f'--data smoke_test_text="{output}" ' + " ".join(extra),
+                )
+                .replace("<template-url-or-path>", f"--vcs-ref HEAD {ROOT}")
+            )
+            # `copier` as the user's PATH has it, here the dev environment's.
+            bin_dir = Path(sys.executable).parent
+            run("bash", "-ec", command, cwd=project,
+                env={**os.environ, "PATH": f"{bin_dir}:/usr/bin:/bin"})  # fmt: skip
+            made[name] = (project, git(project, "rev-parse", "HEAD").strip())
+        return made[name]
+
+    return make
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_adoption_adds_only_the_infrastructure(
+    adopted: Callable[[str], tuple[Path, str]], name: str
+) -> None:
+    project, _ = adopted(name)
+    status = git(project, "status", "--porcelain", "--untracked-files=all")
+    changed = {line[3:] for line in status.splitlines()}
+    assert changed <= INFRASTRUCTURE, changed - INFRASTRUCTURE
+    assert {".copier-answers.yml", "Dockerfile", ".github/workflows/ci.yml"} <= changed
+    # Every file the project had is byte for byte what it committed, except an old
+    # Dockerfile and .dockerignore, which the template's replace (--overwrite).
+    modified = {line[3:] for line in status.splitlines() if line[:2] == " M"}
+    assert modified <= {"Dockerfile", ".dockerignore"}
+    assert git(project, "diff", "--stat", "--", ":!Dockerfile", ":!.dockerignore") == ""
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_the_answers_come_from_the_project(
+    adopted: Callable[[str], tuple[Path, str]], name: str
+) -> None:
+    project, _ = adopted(name)
+    answers = answers_of(project)
+    expected = {
+        "pep621-src": ("inventory-sync", "3.13", "inventory-sync"),
+        "poetry1-flat": ("report-job", "3.11", "report-job"),
+    }[name]
+    assert (answers["project_name"], answers["python_version"], answers["docker_command"]) == (
+        expected
+    )
+    assert answers["starter"] is False
+    assert "author_name" not in answers, "questions only the sample needs are not asked"
+
+
+@pytest.mark.docker
+@pytest.mark.parametrize("name", CASES)
+def test_the_adopted_project_builds_runs_and_passes_ci_smoke_test(
+    adopted: Callable[[str], tuple[Path, str]],
+    build_image: Callable[..., Image],
+    name: str,
+    tmp_path: Path,
+) -> None:
+    project, _ = adopted(name)
+    image = build_image(project, f"pdt-test-adopt-{name}")
+    assert image.run().stdout == CASES[name][1] + "\n"
+    assert run_checks(project, tmp_path, {"IMAGE": image.tag}) == [0, None, 0]
+
+
+def test_an_update_leaves_the_project_files_alone(
+    adopted: Callable[[str], tuple[Path, str]], tmp_path: Path
+) -> None:
+    """After adoption, `copier recopy` (the template rendered anew) still writes only
+    its own files: pyproject.toml, the lock, README, code and tests are not its files."""
+    project, before = adopted("poetry1-flat")
+    copy = tmp_path / "project"
+    shutil.copytree(project, copy)
+    git(copy, "add", "--all")
+    git(copy, "commit", "--quiet", "--message", "Adopt the template")
+    copier.run_recopy(copy, defaults=True, overwrite=True, unsafe=True, skip_tasks=True,
+                      quiet=True, vcs_ref="HEAD")  # fmt: skip
+    rewritten = {line[3:] for line in git(copy, "status", "--porcelain").splitlines()}
+    assert rewritten <= INFRASTRUCTURE
+    assert git(copy, "diff", "--stat", before, "--", ".", *(f":!{f}" for f in INFRASTRUCTURE)) == ""
