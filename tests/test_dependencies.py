@@ -135,7 +135,8 @@ def monorepo_with(strategy: str, dst: Path) -> Path:
     repository's root with project_dir and the answers file in the project's folder,
     the sample replaced by the project's own code; the template's files untouched."""
     copy_project(
-        dst, docker_strategy=strategy, project_dir=APP, answers_file=f"{APP}/.copier-answers.yml",
+        dst, project_name="App A", docker_strategy=strategy, project_dir=APP,
+        answers_file=f"{APP}/.copier-answers.yml",
         python_version="3.11", docker_command="app-a", smoke_test_text=GREETING.strip(),
     )  # fmt: skip
     for sample in ("src", "tests"):
