@@ -1,6 +1,8 @@
-"""Run the application with `python -m <package>`."""
+"""Run the application with `python -m <package>`.
+
+Python runs this module only as `__main__`, so it needs no `if __name__` guard.
+"""
 
 from . import main
 
-if __name__ == "__main__":
-    main()
+main()
