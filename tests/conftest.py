@@ -42,6 +42,7 @@ def _isolated_environment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[
         "COPIER_SETTINGS_PATH": str(home / "copier-settings.yml"),
         "POETRY_CACHE_DIR": str(home / "poetry-cache"),
         "POETRY_CONFIG_DIR": str(home / "poetry-config"),
+        "PRE_COMMIT_HOME": str(home / "pre-commit"),
         # Each generated project keeps its venv inside its own tmp directory.
         "POETRY_VIRTUALENVS_IN_PROJECT": "true",
         # Poetry resolves through the simple index (see scripts/bootstrap.sh).
@@ -106,6 +107,30 @@ def locked_project(
             name = "-".join(str(value) for _, value in key) or "defaults"
             dst = tmp_path_factory.mktemp(f"project-{name}")
             cache[key] = copy_project(dst, lock=True, **overrides)
+        return cache[key]
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def installed_project(
+    locked_project: Callable[..., Path], tmp_path_factory: pytest.TempPathFactory
+) -> Callable[..., Path]:
+    """A factory of locked projects committed to git and `poetry install`ed, one per
+    set of answers a session (slow tier). Read-only too: copy it before changing it.
+    """
+    cache: dict[tuple[tuple[str, Any], ...], Path] = {}
+
+    def make(**overrides: Any) -> Path:
+        key = tuple(sorted(overrides.items()))
+        if key not in cache:
+            dst = tmp_path_factory.mktemp("installed") / "acme"
+            shutil.copytree(locked_project(**overrides), dst)
+            helpers.run("git", "init", "--quiet", cwd=dst)
+            helpers.run("git", "add", "--all", cwd=dst)
+            helpers.run("git", "commit", "--quiet", "--message", "Generated", cwd=dst)
+            helpers.run("poetry", "install", "--no-interaction", cwd=dst)
+            cache[key] = dst
         return cache[key]
 
     return make

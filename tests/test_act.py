@@ -121,9 +121,11 @@ def test_setup_python_provides_the_projects_python(passing: Outcome) -> None:
             assert provided.startswith(f"{python}."), run.summary()
 
 
-def test_lint_job_ran_ruff(passing: Outcome) -> None:
+def test_lint_job_ran_ruff_and_mypy(passing: Outcome) -> None:
     run = passing.runs["lint"]
-    assert re.search(r"^\d+ files? already formatted$", run.output(), re.MULTILINE), run.summary()
+    for hook in ("ruff check", "ruff format", "mypy"):
+        passed = rf"^{hook}\.+Passed$"
+        assert re.search(passed, run.output(), re.MULTILINE), run.summary()
 
 
 def test_test_job_ran_the_projects_tests(passing: Outcome) -> None:

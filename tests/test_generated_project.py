@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import sys
 import zipfile
 from collections.abc import Callable
@@ -18,15 +17,9 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def project(locked_project: Callable[..., Path], tmp_path_factory: pytest.TempPathFactory) -> Path:
+def project(installed_project: Callable[..., Path]) -> Path:
     """The default project, locked by the template's task, installed, under git."""
-    dst = tmp_path_factory.mktemp("generated") / "acme"
-    shutil.copytree(locked_project(), dst)
-    run("git", "init", "--quiet", cwd=dst)
-    run("git", "add", "--all", cwd=dst)
-    run("git", "commit", "--quiet", "--message", "Generated", cwd=dst)
-    run("poetry", "install", "--no-interaction", cwd=dst)
-    return dst
+    return installed_project()
 
 
 def test_copy_task_leaves_a_consistent_lock(project: Path) -> None:

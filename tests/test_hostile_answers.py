@@ -106,6 +106,15 @@ HOSTILE: list[tuple[str, str, str]] = [
     ("package_name", "acmé", REFUSED),
     ("project_name", "\uff21cme", REFUSED),  # a full-width A
     ("project_slug", "acme\u200b", REFUSED),
+    # A number: only a whole one from 0 to 100, as digits
+    ("coverage_threshold", "0", RENDERED),
+    ("coverage_threshold", "100", RENDERED),
+    ("coverage_threshold", "90\n", REFUSED),
+    ("coverage_threshold", "1e2", REFUSED),
+    ("coverage_threshold", "{{ 7 * 7 }}", REFUSED),
+    ("coverage_threshold", "90 # comment", REFUSED),
+    ("coverage_threshold", "\uff19\uff10", REFUSED),  # full-width digits, int() reads 90
+    ("coverage_threshold", "9" * 600, REFUSED),
     # Very long strings
     ("project_name", "A.b_c-d 9" + "x" * 91, RENDERED),
     ("project_slug", "a" * 100, RENDERED),
@@ -211,6 +220,7 @@ def rendered_values(project: Path) -> dict[str, Any]:
         "project_dir": workflow["defaults"]["run"].get("working-directory", "."),
         "dockerfile": workflow["env"]["DOCKERFILE"],
         "apt": installs,
+        "coverage_threshold": str(pyproject["tool"]["coverage"]["report"]["fail_under"]),
     }
 
 

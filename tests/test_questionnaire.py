@@ -146,6 +146,11 @@ BAD_ANSWERS = [
     ({"project_dir": "apps\\app-a"}, 'use "apps/app-a"', "not a folder of the repository"),
     ({"project_dir": "apps/.hidden"}, 'use "apps/hidden"', "not a folder of the repository"),
     ({"apt_runtime_packages": "ca-certificates-"}, 'use "ca-certificates"', "apt remove"),
+    ({"coverage_threshold": "-1"}, "use 0", "not a whole number from 0 to 100"),
+    ({"coverage_threshold": "101"}, "use 100", "not a whole number from 0 to 100"),
+    ({"coverage_threshold": "abc"}, "use a number from 0 to 100", "'abc' is not a whole"),
+    ({"coverage_threshold": "85.5"}, "use a number from 0 to 100", "not a whole number"),
+    ({"coverage_threshold": ""}, "use a number from 0 to 100", "not a whole number"),
 ]  # fmt: skip
 
 
@@ -201,6 +206,8 @@ def test_project_name_is_required(tmp_path: Path) -> None:
         {"smoke_test": "log", "smoke_test_text": "It's {up} and [ready]: 100% $ok"},
         {"author_name": 'Team "A" \\ O\'Brien', "author_email": "o'brien+ops@example.co.uk"},
         {"apt_build_packages": "g++ libstdc++-12-dev", "docker_command": "hello --help"},
+        {"coverage_threshold": "0"},
+        {"coverage_threshold": "100"},
     ],
 )
 def test_good_answers_pass(tmp_path: Path, answers: dict[str, str]) -> None:

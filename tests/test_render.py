@@ -74,7 +74,17 @@ def test_render_with_pytest_copie(copie: Copie, strategy: str, python_version: s
     assert poetry["packages"] == [{"include": "acme_widget_service", "from": "src"}]
     assert poetry["requires-poetry"].startswith(">=2.0")
     assert "poetry-plugin-export" in poetry["requires-plugins"]
-    assert set(poetry["group"]["dev"]["dependencies"]) == {"pytest", "ruff"}
+    assert set(poetry["group"]["dev"]["dependencies"]) == {
+        "pytest", "pytest-cov", "ruff", "mypy", "pre-commit", "pre-commit-hooks",
+    }  # fmt: skip
+    assert pyproject["tool"]["mypy"]["strict"] is True
+    assert pyproject["tool"]["mypy"]["files"] == ["src", "tests"]
+    assert pyproject["tool"]["mypy"]["python_version"] == python_version
+    assert "--cov" in pyproject["tool"]["pytest"]["ini_options"]["addopts"]
+    coverage = pyproject["tool"]["coverage"]
+    assert coverage["run"]["source"] == ["acme_widget_service"]
+    assert coverage["run"]["branch"] is True
+    assert coverage["report"] == {"fail_under": 90, "show_missing": True}
     ruff_target = pyproject["tool"]["ruff"]["target-version"]
     assert ruff_target == "py" + python_version.replace(".", "")
 

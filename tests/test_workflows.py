@@ -263,11 +263,37 @@ def test_triggers_and_concurrency(workflow: dict[str, Any]) -> None:
     assert workflow["concurrency"]["cancel-in-progress"] == ONLY_TAGS
 
 
-def test_lint_job_runs_ruff(jobs: dict[str, dict[str, Any]]) -> None:
+def test_lint_job_runs_the_quality_gates_once(
+    project: Path, jobs: dict[str, dict[str, Any]]
+) -> None:
+    """pre-commit runs ruff, ruff format, mypy and hygiene; no tool runs twice."""
+    lint = steps(jobs["lint"])
     script = scripts(jobs["lint"])
     assert "poetry check --lock" in script
-    assert re.search(r"^poetry run ruff check\b", script, re.MULTILINE)
-    assert re.search(r"^poetry run ruff format --check$", script, re.MULTILINE)
+    runs = [step["run"] for step in lint if "run" in step]
+    gate = runs.index("poetry run pre-commit run --all-files --show-diff-on-failure")
+    assert runs.index("poetry sync --no-interaction") < gate
+    assert not re.search(r"\b(ruff|mypy)\b", script), "pre-commit runs them, nothing else"
+    config = yaml.safe_load((project / ".pre-commit-config.yaml").read_text())
+    hooks = {hook["id"]: hook for repo in config["repos"] for hook in repo["hooks"]}
+    assert {repo["repo"] for repo in config["repos"]} == {"local"}, "nothing downloaded"
+    assert hooks["ruff-check"]["entry"] == "poetry run ruff check --force-exclude"
+    assert hooks["ruff-format"]["entry"] == "poetry run ruff format --force-exclude"
+    assert hooks["mypy"]["entry"] == "poetry run mypy"
+    # The first step checked conflict markers and .rej files: pre-commit skips them.
+    (step,) = [s for s in lint if s.get("run", "").startswith("poetry run pre-commit")]
+    skipped = set(step["env"]["SKIP"].split(","))
+    assert skipped == {"no-conflict-markers", "no-rej-files"} <= set(hooks)
+    assert runs.index(next(r for r in runs if "CONFLICT_MARKERS" in r)) < gate
+
+
+def test_test_job_enforces_coverage(project: Path, jobs: dict[str, dict[str, Any]]) -> None:
+    """The job's `poetry run pytest` measures coverage and fails under the threshold."""
+    assert re.search(r"^poetry run pytest$", scripts(jobs["test"]), re.MULTILINE)
+    pyproject = read_toml(project / "pyproject.toml")
+    assert "--cov" in pyproject["tool"]["pytest"]["ini_options"]["addopts"]
+    threshold = int(answers_of(project)["coverage_threshold"])
+    assert pyproject["tool"]["coverage"]["report"]["fail_under"] == threshold == 90
 
 
 def test_poetry_is_the_one_the_image_builds_with(
