@@ -169,16 +169,19 @@ def test_targets_and_table_cover_every_figure() -> None:
 
 @pytest.mark.docker
 def test_smoke_run_reports_every_variant_and_figure(docker_engine: str, tmp_path: Path) -> None:
-    run(sys.executable, ROOT / "benchmarks" / "run.py", "--smoke", "--output", tmp_path, cwd=ROOT)
+    """The web application only: its apt stages make its run a superset of the pandas
+    one's, which differs only in the packages it adds; both would double the minutes."""
+    run(sys.executable, ROOT / "benchmarks" / "run.py", "--smoke", "--app", "web",
+        "--output", tmp_path, cwd=ROOT)  # fmt: skip
 
     report = json.loads((tmp_path / "results.json").read_text())
     assert report["config"]["smoke"] is True
     assert report["config"]["baseline"] == "writeup"
     assert set(report["variants"]) == VARIANT_KEYS
     assert set(report["figures"]) == FIGURE_KEYS
-    assert set(report["applications"]) == APPS
+    assert set(report["applications"]) == {"web"}
     # The format before the second application: its results are the first one's.
-    assert report["results"] == report["applications"]["pandas"]["results"]
+    assert report["results"] == report["applications"]["web"]["results"]
     table = (tmp_path / "results.md").read_text()
     for key, part in report["applications"].items():
         results = part["results"]
@@ -209,5 +212,5 @@ def test_smoke_run_reports_every_variant_and_figure(docker_engine: str, tmp_path
         assert all(target["pass"] in (True, False, None) for target in part["targets"]), key
         assert f"### {key}: {part['title']}" in table
     assert report["applications"]["web"]["apt_runtime_packages"] == "libpq5"
-    assert table.count("| target | measured |") == len(APPS)
+    assert table.count("| target | measured |") == 1
     assert all(f"({v['letter']}) {v['label']}" in table for v in report["variants"].values())
