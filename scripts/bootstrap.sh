@@ -36,10 +36,11 @@ fi
 export POETRY_PYPI_MIRROR_URL
 
 # Poetry installs the locked tools into this same .venv, again only when the lock
-# or the manifest changed since the last sync.
+# or the manifest changed since the last sync. scripts/lock sets BOOTSTRAP_SYNC=0:
+# after a manifest edit the old lock no longer matches, and syncing it would fail.
 export POETRY_VIRTUALENVS_IN_PROJECT=true
 synced=$(cat pyproject.toml poetry.lock | .venv/bin/python -c 'import hashlib, sys; print(hashlib.sha256(sys.stdin.buffer.read()).hexdigest())')
-if [ "$(cat .venv/.synced 2>/dev/null)" != "$synced" ]; then
+if [ "${BOOTSTRAP_SYNC:-1}" != 0 ] && [ "$(cat .venv/.synced 2>/dev/null)" != "$synced" ]; then
   .venv/bin/poetry sync --quiet --no-interaction
   echo "$synced" >.venv/.synced
 fi
