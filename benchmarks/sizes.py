@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import Any
+from typing import TypedDict
 
 from benchmarks.model import run
 
@@ -59,11 +59,20 @@ print(json.dumps({
 """
 
 
+class Footprint(TypedDict):
+    """What FOOTPRINT_SCRIPT prints (sizes in bytes)."""
+
+    trees: dict[str, int]
+    packages: list[str]
+    records: dict[str, list[int]]
+    added_packages: int
+
+
 def image_size(tag: str) -> int:
     return int(run("docker", "image", "inspect", "--format", "{{.Size}}", tag).stdout)
 
 
-def footprint(tag: str, trees: Sequence[str], base: dict[str, Any] | None) -> dict[str, Any]:
+def footprint(tag: str, trees: Sequence[str], base: Footprint | None) -> Footprint:
     request = json.dumps({"trees": list(trees), "base": base})
     out = run(
         "docker",
@@ -79,10 +88,11 @@ def footprint(tag: str, trees: Sequence[str], base: dict[str, Any] | None) -> di
         FOOTPRINT_SCRIPT,
         input=request,
     ).stdout
-    return json.loads(out)
+    printed: Footprint = json.loads(out)
+    return printed
 
 
-def installed_size(tag: str, base: dict[str, Any]) -> int:
+def installed_size(tag: str, base: Footprint) -> int:
     """What a variant adds to the file system for the application: /app, what it installed
     into the base image's Python (/usr/local), and the files of the Debian packages it
     added with their records. Caches, package lists and tools outside these are not in it."""
