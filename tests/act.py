@@ -356,7 +356,7 @@ class Act:
 
     def options(self, repository: Repository, cache: Path) -> list[str]:
         """act's flags for one job: the deviations 1 and 3 to 7 of the module docstring."""
-        labels = set()
+        labels: set[str] = set()
         for job in repository.source_workflow["jobs"].values():
             runs_on = job["runs-on"]
             labels.update([runs_on] if isinstance(runs_on, str) else runs_on)

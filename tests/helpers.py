@@ -70,7 +70,8 @@ def read_toml(path: Path) -> dict[str, Any]:
 def answers_of(project: Path) -> dict[str, Any]:
     import yaml
 
-    return yaml.safe_load((project / ".copier-answers.yml").read_text())
+    answers: dict[str, Any] = yaml.safe_load((project / ".copier-answers.yml").read_text())
+    return answers
 
 
 @dataclass(frozen=True)
@@ -81,7 +82,9 @@ class Image:
     project: Path
     log: str
 
-    def run(self, *args: str, docker_args: tuple[str, ...] = (), check: bool = True):
+    def run(
+        self, *args: str, docker_args: tuple[str, ...] = (), check: bool = True
+    ) -> subprocess.CompletedProcess[str]:
         return run("docker", "run", "--rm", *docker_args, self.tag, *args, check=check)
 
 

@@ -55,7 +55,8 @@ class Outcome:
     runs: dict[str, JobRun]
 
     def job(self, name: str) -> dict[str, Any]:
-        return self.repository.source_workflow["jobs"][name]
+        job: dict[str, Any] = self.repository.source_workflow["jobs"][name]
+        return job
 
     def steps_using(self, name: str, action: str) -> list[int]:
         """Indices of the job's steps that use an action (`owner/name`)."""
@@ -151,7 +152,8 @@ def test_image_job_built_the_image_and_ran_its_checks(passing: Outcome) -> None:
 
 def expected_greeting(project: Path) -> str:
     """The line the image's smoke test expects, as the project's answers say."""
-    return answers_of(project).get("smoke_test_text", DEFAULT_GREETING)
+    greeting: str = answers_of(project).get("smoke_test_text", DEFAULT_GREETING)
+    return greeting
 
 
 def plant_defects(project: Path) -> None:

@@ -202,6 +202,7 @@ def distributions(image: Image) -> set[tuple[str, str]]:
 
 def locked_version(name: str, package: str) -> str:
     lock = read_toml(APPS / name / "app" / "poetry.lock")
+    version: str
     (version,) = [p["version"] for p in lock["package"] if p["name"] == package]
     return version
 

@@ -21,9 +21,9 @@ import pytest
 import yaml
 
 from tests.conftest import ROOT, copy_project
-from tests.helpers import sample_file
+from tests.helpers import answers_of, sample_file
 from tests.test_rollout import conflict_check
-from tests.test_update import answers_of, git_save, leftovers, render, template_repo, update
+from tests.test_update import git_save, leftovers, render, template_repo, update
 from tests.test_workflows import PINS
 
 CHECKOUT_SHA, CHECKOUT_TAG = PINS["actions/checkout"]
@@ -50,7 +50,8 @@ LOCK = '[[package]]\nname = "ruff"\nversion = "0.12.0"\n'
 
 
 def config(project: Path) -> dict[str, Any]:
-    return yaml.safe_load((project / ".github" / "dependabot.yml").read_text())
+    loaded: dict[str, Any] = yaml.safe_load((project / ".github" / "dependabot.yml").read_text())
+    return loaded
 
 
 def dependabot_may_change(config: dict[str, Any], ecosystem: str, path: str) -> bool:

@@ -67,7 +67,9 @@ def base_files() -> Callable[[str], set[str]]:
 
 
 def python_of(image: Image) -> str:
-    return re.search(r"-(3\.\d+)$", image.tag).group(1)
+    python = re.search(r"-(3\.\d+)$", image.tag)
+    assert python, f"image tag {image.tag!r} does not end in its Python version, -3.X"
+    return python.group(1)
 
 
 # ── What a user sees ─────────────────────────────────────────────────────────

@@ -91,9 +91,9 @@ def test_choices_offer_what_the_issues_promise() -> None:
 def test_stdlib_list_covers_this_interpreter() -> None:
     """includes/names.jinja refuses every public standard-library module name."""
     text = (ROOT / "includes" / "names.jinja").read_text()
-    listed = ast.literal_eval(
-        re.search(r"set stdlib_module_names = (\[.*?\])", text, re.DOTALL).group(1)
-    )
+    found = re.search(r"set stdlib_module_names = (\[.*?\])", text, re.DOTALL)
+    assert found, "includes/names.jinja sets stdlib_module_names to a list"
+    listed = ast.literal_eval(found.group(1))
     public = {name for name in sys.stdlib_module_names if not name.startswith("_")}
     assert public - set(listed) == set()
 

@@ -47,7 +47,7 @@ class Terminal:
         self.screen = pyte.Screen(COLUMNS, ROWS)
         self.stream = pyte.ByteStream(self.screen)
         self.ended = False
-        self.child = pexpect.spawn(
+        self.child: pexpect.spawn[bytes] = pexpect.spawn(  # no encoding: reads bytes
             argv[0], argv[1:], cwd=str(cwd), env=env, dimensions=(ROWS, COLUMNS)
         )
 

@@ -62,14 +62,15 @@ ONLY_TAGS = "${{ !startsWith(github.ref, 'refs/tags/') }}"
 
 def load_workflow(path: Path) -> dict[str, Any]:
     """The parsed workflow, with `on:` under "on" (YAML 1.1 reads the key as True)."""
-    workflow = yaml.safe_load(path.read_text())
+    workflow: dict[Any, Any] = yaml.safe_load(path.read_text())
     if True in workflow:
         workflow["on"] = workflow.pop(True)
     return workflow
 
 
 def steps(job: dict[str, Any]) -> list[dict[str, Any]]:
-    return job.get("steps", [])
+    found: list[dict[str, Any]] = job.get("steps", [])
+    return found
 
 
 def action_of(step: dict[str, Any]) -> str | None:
@@ -114,9 +115,9 @@ def pins_in(path: Path) -> list[tuple[str, str, str]]:
 
 def dev_pin(name: str) -> str:
     """A development tool's version, pinned in the template's own pyproject.toml."""
-    return read_toml(ROOT / "pyproject.toml")["tool"]["poetry"]["group"]["dev"]["dependencies"][
-        name
-    ]
+    dev = read_toml(ROOT / "pyproject.toml")["tool"]["poetry"]["group"]["dev"]["dependencies"]
+    version: str = dev[name]
+    return version
 
 
 def image_pin(project: Path, name: str) -> str:
@@ -129,7 +130,7 @@ def image_pin(project: Path, name: str) -> str:
 def zizmor_findings(*inputs: Path) -> list[dict[str, Any]]:
     """zizmor's offline audits at default settings; no config file, so nothing is muted."""
     result = run("zizmor", "--offline", "--no-config", "--format", "json", *inputs, check=False)
-    findings = json.loads(result.stdout or "[]")
+    findings: list[dict[str, Any]] = json.loads(result.stdout or "[]")
     assert (result.returncode, findings) == (0, []), (
         f"zizmor exited {result.returncode}:\n{json.dumps(findings, indent=2)}\n{result.stderr}"
     )
@@ -171,7 +172,8 @@ def workflow(project: Path) -> dict[str, Any]:
 
 @pytest.fixture
 def jobs(workflow: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    return workflow["jobs"]
+    found: dict[str, dict[str, Any]] = workflow["jobs"]
+    return found
 
 
 def test_generated_github_files(project: Path) -> None:
