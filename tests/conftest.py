@@ -86,7 +86,7 @@ def copy_project(
         vcs_ref=vcs_ref,
         skip_tasks=not lock,
         quiet=True,
-        **({"answers_file": answers_file} if answers_file else {}),
+        answers_file=answers_file or None,  # None: Copier's default, .copier-answers.yml
     )
     return dst
 

@@ -258,13 +258,14 @@ def test_hostile_answer_is_refused_or_carried_exactly(
     tmp_path: Path, plain_template: Path, question: str, answer: str, outcome: str
 ) -> None:
     dst = tmp_path / "project"
+    answers: dict[str, Any] = {question: answer}
     if outcome == REFUSED:
         with pytest.raises(ValueError, match=refused_with(question)) as refused:
-            copy_project(dst, template=plain_template, vcs_ref=None, **{question: answer})
+            copy_project(dst, template=plain_template, vcs_ref=None, **answers)
         refusal(refused.value, question)
         assert not dst.exists(), "nothing is written for a refused answer"
         return
-    copy_project(dst, template=plain_template, vcs_ref=None, **{question: answer})
+    copy_project(dst, template=plain_template, vcs_ref=None, **answers)
     assert_carried(dst, question, answer)
 
 

@@ -160,7 +160,7 @@ BAD_ANSWERS = [
     ids=[f"{q}={v!r}" for answers, _, _ in BAD_ANSWERS for q, v in answers.items()],
 )
 def test_bad_answer_is_refused_and_nothing_is_written(
-    tmp_path: Path, answers: dict[str, str], lead: str | None, why: str
+    tmp_path: Path, answers: dict[str, Any], lead: str | None, why: str
 ) -> None:
     (question,) = answers
     dst = tmp_path / "never"
@@ -210,7 +210,7 @@ def test_project_name_is_required(tmp_path: Path) -> None:
         {"coverage_threshold": "100"},
     ],
 )
-def test_good_answers_pass(tmp_path: Path, answers: dict[str, str]) -> None:
+def test_good_answers_pass(tmp_path: Path, answers: dict[str, Any]) -> None:
     dst = copy_project(tmp_path / "p", **answers)
     recorded = yaml.safe_load((dst / ".copier-answers.yml").read_text())
     assert {key: recorded[key] for key in answers} == answers

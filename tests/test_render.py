@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import plumbum
 import pytest
@@ -266,7 +267,9 @@ def test_apt_packages(tmp_path: Path, strategy: str) -> None:
 @pytest.mark.parametrize("apt", [False, True], ids=["no-apt", "apt"])
 @pytest.mark.parametrize("strategy", STRATEGIES)
 def test_hadolint_clean(tmp_path: Path, strategy: str, apt: bool) -> None:
-    extra = {"apt_build_packages": "gcc", "apt_runtime_packages": "libpq5"} if apt else {}
+    extra: dict[str, Any] = (
+        {"apt_build_packages": "gcc", "apt_runtime_packages": "libpq5"} if apt else {}
+    )
     project = copy_project(tmp_path / "p", docker_strategy=strategy, **extra)
     result = run(
         "hadolint",

@@ -351,7 +351,7 @@ def test_image_job_builds_loads_and_checks_the_image(jobs: dict[str, dict[str, A
     ids=["default", "log", "yaml-specials"],
 )
 def test_smoke_test_follows_the_answers(
-    tmp_path: Path, answers: dict[str, str], expected: tuple[str, str | None]
+    tmp_path: Path, answers: dict[str, Any], expected: tuple[str, str | None]
 ) -> None:
     """The answers reach the workflow's env exactly, whatever characters they hold."""
     project = copy_project(tmp_path / "p", **answers)
