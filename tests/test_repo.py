@@ -1,13 +1,14 @@
-"""The template repository itself: pinned tools agree everywhere, scripts are clean."""
+"""The template repository itself: pinned tools agree everywhere, scripts and code are clean."""
 
 from __future__ import annotations
 
 import re
+import sys
 
 import pytest
 
 from tests.conftest import ROOT
-from tests.helpers import read_toml, run
+from tests.helpers import read_toml, run, sample_file
 
 LOCKED = {p["name"]: p["version"] for p in read_toml(ROOT / "poetry.lock")["package"]}
 
@@ -55,6 +56,24 @@ def test_ci_runs_the_readme_test_command() -> None:
 def test_python_code_passes_ruff() -> None:
     run("ruff", "check", "--no-cache", ".", cwd=ROOT)
     run("ruff", "format", "--check", "--no-cache", ".", cwd=ROOT)
+
+
+def test_tests_and_benchmarks_pass_mypy_strict() -> None:
+    """The gate generated projects pass (issue 16), on the template's own Python code."""
+    mypy = read_toml(ROOT / "pyproject.toml")["tool"]["mypy"]
+    assert mypy["strict"] is True
+    assert mypy["files"] == ["tests", "benchmarks"]
+    result = run(sys.executable, "-m", "mypy", cwd=ROOT, check=False)
+    assert result.returncode == 0, f"mypy:\n{result.stdout}{result.stderr}"
+
+
+def test_mypy_is_a_version_generated_projects_accept() -> None:
+    """The repository's pinned mypy satisfies the generated projects' lower bound."""
+    manifest = sample_file(ROOT, "pyproject.toml").read_text()
+    floor = re.search(r'^mypy = ">=([0-9.]+)"$', manifest, re.MULTILINE)
+    assert floor, 'the starter pyproject.toml sets no `mypy = ">=X.Y"` bound'
+    version = tuple(map(int, LOCKED["mypy"].split(".")))
+    assert version >= tuple(map(int, floor[1].split("."))), (LOCKED["mypy"], floor[1])
 
 
 def test_readme_shows_the_committed_benchmark_results() -> None:
