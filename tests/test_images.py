@@ -355,7 +355,7 @@ def test_dockerignore_sends_the_project_and_keeps_secrets_and_junk_out(
     run(docker_engine, "build", "--file", str(lister), "--output", f"type=local,dest={out}",
         str(project))  # fmt: skip
     sent = {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()}
-    # The render's own Dockerfile, .dockerignore and answers file stay out too.
+    # The render's own Dockerfile, .dockerignore, answers file and pre-commit config stay out.
     assert sent == {
         "README.md", "poetry.lock", "pyproject.toml",
         f"src/{PACKAGE}/__init__.py", f"src/{PACKAGE}/__main__.py", f"src/{PACKAGE}/py.typed",
