@@ -1,6 +1,7 @@
 """The steps of this project's Dockerfile, run inside `docker build`, one per stage.
 
     python /opt/stages <step> [strategy]        (in the build)
+    python docker/stages lock-check              (in CI: poetry.lock is fresh)
     python docker/stages project-version         (in CI: PROJECT_VERSION from git)
 
 The template owns this folder (`copier update` replaces it); keep your own steps in
@@ -15,6 +16,7 @@ import project
 
 STEPS = {
     "check-index": lambda args: dependencies.check_index(),
+    "lock-check": lambda args: dependencies.check_lock(),
     "manifest": lambda args: dependencies.manifest(args.strategy),
     "deps": lambda args: dependencies.deps(args.strategy),
     "backend": lambda args: dependencies.backend(),

@@ -36,8 +36,8 @@ def check_index() -> None:
         )
 
 
-def manifest(strategy: str) -> None:
-    """From pyproject.toml and poetry.lock alone, what the dependency stages need."""
+def check_lock() -> tuple[Any, str]:
+    """Poetry's view of the project, once poetry.lock is there, readable and fresh."""
     if not Path("poetry.lock").exists():
         fail("poetry.lock is missing: run 'poetry lock', commit it, then build again.")
     version = str(load("poetry.lock").get("metadata", {}).get("lock-version", ""))
@@ -48,6 +48,13 @@ def manifest(strategy: str) -> None:
     poetry = Factory().create_poetry(Path.cwd())
     if not poetry.locker.is_fresh():
         fail("poetry.lock does not match pyproject.toml: run `poetry lock`, commit it.")
+    print(f"poetry.lock (lock-version {version}) matches pyproject.toml.")
+    return poetry, version
+
+
+def manifest(strategy: str) -> None:
+    """From pyproject.toml and poetry.lock alone, what the dependency stages need."""
+    poetry, version = check_lock()
     constraints = build_constraints(load("pyproject.toml"))
     cut_manifest(load("pyproject.toml"), constraints)
     flat = sorted({c for found in constraints.values() for c in found})
