@@ -21,9 +21,10 @@ from pathlib import Path
 import copier
 import pytest
 
-from tests.conftest import ROOT
-from tests.helpers import Image, answers_of, run
-from tests.test_workflows import run_checks
+from tests.support.docker import Image
+from tests.support.shell import run
+from tests.support.template import ROOT, answers_of
+from tests.support.workflows import run_checks
 
 ADOPT = ROOT / "tests" / "fixtures" / "adopt"
 # Each fixture: the command's extra answers, and what its console script prints.

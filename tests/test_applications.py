@@ -23,9 +23,10 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.conftest import ROOT, copy_project
-from tests.helpers import Image, read_toml, run
-from tests.test_workflows import run_checks
+from tests.support.docker import Image
+from tests.support.shell import run
+from tests.support.template import ROOT, copy_project, read_toml
+from tests.support.workflows import run_checks
 
 pytestmark = pytest.mark.docker
 

@@ -28,8 +28,8 @@ from benchmarks.model import (
 )
 from benchmarks.project import bump_version, edit_tool_config
 from benchmarks.report import application, markdown
-from tests.conftest import ROOT
-from tests.helpers import read_toml, run
+from tests.support.shell import run
+from tests.support.template import ROOT, read_toml
 
 VARIANT_KEYS = {"naive", "writeup", "export", "wheel", "environment"}
 APPS = {"pandas", "web"}

@@ -20,10 +20,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, copy_project
-from tests.helpers import Image, build_image, read_toml, run
-from tests.test_images import build_steps
-from tests.test_workflows import ci_workflow, load_workflow, run_checks
+from tests.support.docker import Image, build_image, build_steps
+from tests.support.shell import run
+from tests.support.template import ROOT, copy_project, read_toml
+from tests.support.workflows import ci_workflow, load_workflow, run_checks
 
 pytestmark = pytest.mark.docker
 

@@ -15,9 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT
-from tests.helpers import Image, build_image, read_toml, run
-from tests.package_index import PackageIndex
+from tests.support.docker import Image, build_image, build_steps
+from tests.support.package_index import PackageIndex
+from tests.support.shell import run
+from tests.support.template import ROOT, read_toml
 
 pytestmark = pytest.mark.docker
 
@@ -294,17 +295,6 @@ def test_source_edit_rebuilds_only_the_project(
         assert rebuilt.run().stdout == f"{greeting}\n"
     finally:
         run("docker", "image", "rm", rebuilt.tag, check=False)
-
-
-def build_steps(log: str) -> dict[str, bool]:
-    """Each build step of a --progress=plain log, and whether it came from the cache."""
-    names = dict(re.findall(r"^#(\d+) (\[[^\]]+\] .*)$", log, re.MULTILINE))
-    cached = set(re.findall(r"^#(\d+) CACHED$", log, re.MULTILINE))
-    return {
-        name: number in cached
-        for number, name in names.items()
-        if "[internal]" not in name and "] FROM " not in name  # base images are not cached
-    }
 
 
 # ── Optional OS packages ─────────────────────────────────────────────────────

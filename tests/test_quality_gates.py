@@ -16,7 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import read_toml, run
+from tests.support.shell import run
+from tests.support.template import read_toml
 
 pytestmark = pytest.mark.slow
 

@@ -23,8 +23,8 @@ import plumbum
 import pytest
 import yaml
 
-from tests.conftest import ANSWERS, ROOT, copy_project
-from tests.helpers import answers_of, package_index_url, path_without_poetry, run
+from tests.support.shell import package_index_url, path_without_poetry, run
+from tests.support.template import ANSWERS, ROOT, answers_of, copy_project
 
 COPIER_YML = yaml.safe_load((ROOT / "copier.yml").read_text())
 SAY = "poetry-docker-template: "

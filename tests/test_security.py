@@ -1,12 +1,12 @@
 """Package-index credentials go in as a BuildKit secret, and are found nowhere
 afterwards.
 
-An organisation's index stands on loopback (tests/package_index.py): it answers 401
-without the credential, and serves, besides the real index's projects, a wheel of
-its own that only it has, declared as an explicit Poetry source in the project. Each
-strategy builds it with the `netrc` secret; without the secret the build fails. The
-credential is then searched for in the plain-progress build log, `docker history`,
-`docker image inspect`, the saved image and the max-mode provenance attestation.
+An organisation's index stands on loopback (tests/support/package_index.py): it
+answers 401 without the credential, and serves, besides the real index's projects, a
+wheel of its own that only it has, declared as an explicit Poetry source in the
+project. Each strategy builds it with the `netrc` secret; without the secret the build
+fails. The credential is then searched for in the plain-progress build log, `docker
+history`, `docker image inspect`, the saved image and the max-mode provenance attestation.
 """
 
 from __future__ import annotations
@@ -24,10 +24,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import copy_project, unavailable
-from tests.helpers import run
-from tests.package_index import PackageIndex, netrc
-from tests.test_workflows import check_schema, load_workflow, zizmor_findings
+from tests.support.package_index import PackageIndex, netrc
+from tests.support.shell import run, unavailable
+from tests.support.template import copy_project
+from tests.support.workflows import check_schema, load_workflow, zizmor_findings
 
 STRATEGIES = ["export", "wheel", "environment"]
 USER = "ci-user"

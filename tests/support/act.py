@@ -25,7 +25,7 @@ runner, each from outside the workflow or in the one marked copy of it, and no o
 7. Poetry needs the package-index workaround (../shared/docs/ENVIRONMENT.md): the tool
    cache's Python also gets `poetry-plugin-pypi-mirror` (no dependencies; Poetry comes
    from the workflow's own install step), and act passes `POETRY_PYPI_MIRROR_URL`,
-   read at run time from `helpers.package_index_url()`.
+   read at run time from `shell.package_index_url()`.
 8. docker/setup-buildx-action gets `driver: docker` in a marked copy of the workflow: its
    default docker-container driver must pull moby/buildkit from a registry. With the
    docker driver BuildKit's `type=gha` cache is skipped (the Actions cache is not
@@ -54,9 +54,9 @@ from typing import Any
 
 import yaml
 
-from tests.conftest import ROOT
-from tests.helpers import answers_of, package_index_url, run
-from tests.test_workflows import load_workflow
+from tests.support.shell import package_index_url, run
+from tests.support.template import ROOT, answers_of
+from tests.support.workflows import load_workflow
 
 # Copies of the actions the non-publish jobs use, at the SHAs the workflow pins.
 ACTIONS_TARBALL = ROOT.parent / "shared" / "ci" / "actions.tar.gz"
@@ -169,7 +169,7 @@ def runner_env(home: Path, node: Path) -> dict[str, str]:
 # ── The project under test ───────────────────────────────────────────────────
 
 COPY_HEADER = """\
-# COPY of {source} for act (tests/act.py), NOT the project's workflow.
+# COPY of {source} for act (tests/support/act.py), NOT the project's workflow.
 # The one change: every docker/setup-buildx-action step has `driver: docker`, because
 # the default docker-container driver must pull moby/buildkit, which cannot be done here.
 # Written by a YAML dumper: comments and layout are the original's no longer.
