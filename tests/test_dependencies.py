@@ -21,13 +21,13 @@ from pathlib import Path
 import pytest
 
 from tests.support.docker import Image, build_image, build_steps
+from tests.support.matrix import STRATEGIES
 from tests.support.shell import run
 from tests.support.template import ROOT, copy_project, read_toml
 from tests.support.workflows import ci_workflow, load_workflow, run_checks
 
 pytestmark = pytest.mark.docker
 
-STRATEGIES = ["export", "wheel", "environment"]
 GIT_LIB = "acme-git-lib"
 
 

@@ -16,15 +16,13 @@ from pathlib import Path
 import pytest
 
 from tests.support.docker import Image, build_image, build_steps
+from tests.support.matrix import BUILDABLE_PYTHONS, STRATEGIES
 from tests.support.package_index import PackageIndex
 from tests.support.shell import run
 from tests.support.template import ROOT, read_toml
 
 pytestmark = pytest.mark.docker
 
-STRATEGIES = ["export", "wheel", "environment"]
-# The base images this machine can build (../shared/ci/docker-up's stand-ins).
-PYTHONS = ["3.11", "3.13"]
 PACKAGE = "acme_widget_service"
 # Files the runtime stage adds outside /app: the init, and the backups useradd makes
 # of the files it edits.
@@ -35,7 +33,7 @@ OUTSIDE_APP = {
 
 @pytest.fixture(
     scope="session",
-    params=[(s, p) for s in STRATEGIES for p in PYTHONS],
+    params=[(s, p) for s in STRATEGIES for p in BUILDABLE_PYTHONS],
     ids=lambda case: f"{case[0]}-py{case[1]}",
 )
 def image(

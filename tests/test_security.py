@@ -24,12 +24,12 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.matrix import STRATEGIES
 from tests.support.package_index import PackageIndex, netrc
 from tests.support.shell import run, unavailable
 from tests.support.template import copy_project
 from tests.support.workflows import check_schema, load_workflow, zizmor_findings
 
-STRATEGIES = ["export", "wheel", "environment"]
 USER = "ci-user"
 SECRET = "s3cret-index-token-4c1d"
 PRIVATE = "acme-private-lib"

@@ -30,6 +30,7 @@ from tests.support.git import (
     template_from_working_tree,
     template_repo,
 )
+from tests.support.matrix import STRATEGIES
 from tests.support.shell import run
 from tests.support.template import ANSWERS, ROOT, answers_of, read_toml, sample_file
 from tests.support.updates import (
@@ -45,7 +46,6 @@ from tests.support.updates import (
     update,
 )
 
-STRATEGIES = ["export", "wheel", "environment"]
 SEMVER = r"(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)"
 
 

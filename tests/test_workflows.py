@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 import yaml
 
+from tests.support.matrix import PYTHONS, STRATEGIES
 from tests.support.template import ROOT, answers_of, copy_project, read_toml
 from tests.support.workflows import (
     PINS,
@@ -30,8 +31,6 @@ from tests.support.workflows import (
     zizmor_findings,
 )
 
-STRATEGIES = ["export", "wheel", "environment"]
-PYTHONS = ["3.11", "3.12", "3.13", "3.14"]
 CASES = [(strategy, python) for strategy in STRATEGIES for python in PYTHONS]
 # Every pin in PINS, in the one file the template's own Dependabot reads
 # (.github/dependabot.yml): the generated workflows are Jinja files it cannot parse.

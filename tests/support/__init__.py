@@ -6,6 +6,7 @@ without breaking another's, as in Copier's own suite.
 
 - shell.py: commands (`run`), the package index, PATH without Poetry, a missing tool
 - template.py: this template (`ROOT`), the tests' answers, `copy_project`, reading a render
+- matrix.py: the Docker strategies and Python versions, from copier.yml; those built here
 - git.py: git in a repository; the template committed and tagged in one of its own
 - updates.py: a project's life across template versions: render, edit, update, compare
 - workflows.py: reading workflows, their pins, schemas and zizmor; the image job's checks
