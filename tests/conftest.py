@@ -105,8 +105,11 @@ def installed_project(
 
 
 @pytest.fixture(scope="session")
-def docker_engine() -> str:
-    """The docker CLI, once an engine answers; without one, skip (or fail under CI)."""
+def docker_engine() -> Iterator[str]:
+    """The docker CLI, once an engine answers; without one, skip (or fail under CI).
+
+    At the session's end, every image tagged for this session goes (tests/support/docker.py).
+    """
     found = shutil.which("docker")
     answered = (
         found is not None
@@ -115,25 +118,20 @@ def docker_engine() -> str:
     if not answered:
         unavailable("no Docker engine answers `docker info`", "docker")
     assert found is not None
-    return found
+    yield found
+    docker.remove_session_images(found)
 
 
 @pytest.fixture(scope="session")
-def build_image(docker_engine: str) -> Iterator[Callable[..., docker.Image]]:
-    """Build a project directory's image once a session per (directory, tag)."""
+def build_image(docker_engine: str) -> Callable[..., docker.Image]:
+    """Build a project directory's image once a session per (directory, name); the
+    image is tagged for this session only (`docker.session_tag(name)`)."""
     built: dict[tuple[Path, str], docker.Image] = {}
 
-    def build(project: Path, tag: str, *extra: str, **options: Any) -> docker.Image:
-        key = (project, tag)
+    def build(project: Path, name: str, *extra: str, **options: Any) -> docker.Image:
+        key = (project, name)
         if key not in built:
-            built[key] = docker.build_image(project, tag, *extra, **options)
+            built[key] = docker.build_image(project, name, *extra, **options)
         return built[key]
 
-    yield build
-    tags = [image.tag for image in built.values()]
-    if tags:
-        subprocess.run(
-            [docker_engine, "image", "rm", "--force", *tags],
-            capture_output=True,
-            check=False,
-        )
+    return build

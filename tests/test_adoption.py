@@ -126,7 +126,7 @@ def test_the_adopted_project_builds_runs_and_passes_ci_smoke_test(
     tmp_path: Path,
 ) -> None:
     project, _ = adopted(name)
-    image = build_image(project, f"pdt-test-adopt-{name}")
+    image = build_image(project, f"adopt-{name}")
     assert image.run().stdout == CASES[name][1] + "\n"
     assert run_checks(project, tmp_path, {"IMAGE": image.tag}) == [0, None, 0]
 

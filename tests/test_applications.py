@@ -82,7 +82,7 @@ def application(
     def make(name: str, strategy: str) -> tuple[Application, Image]:
         if (name, strategy) not in made:
             app = put_application(name, strategy, tmp_path_factory.mktemp(name) / "project")
-            made[name, strategy] = (app, build_image(app.project, f"pdt-app-{name}-{strategy}"))
+            made[name, strategy] = (app, build_image(app.project, f"app-{name}-{strategy}"))
         return made[name, strategy]
 
     return make

@@ -115,5 +115,6 @@ def test_image_checks_pass_on_the_real_image(
 ) -> None:
     """The same scripts, on an image built from a rendered project."""
     project = locked_project(docker_strategy="export", python_version="3.13")
-    image = build_image(project, "pdt-test-export-3.13")
+    # The name test_images.py builds it under: one build a session serves both.
+    image = build_image(project, "export-3.13")
     assert run_checks(project, tmp_path, {"IMAGE": image.tag}) == [0, None, 0]

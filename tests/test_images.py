@@ -19,7 +19,7 @@ from tests.support.docker import Image, build_image, build_steps
 from tests.support.matrix import BUILDABLE_PYTHONS, STRATEGIES
 from tests.support.package_index import PackageIndex
 from tests.support.shell import run
-from tests.support.template import ROOT, read_toml
+from tests.support.template import ROOT, answers_of, read_toml
 
 pytestmark = pytest.mark.docker
 
@@ -43,7 +43,7 @@ def image(
 ) -> Image:
     strategy, python = request.param
     project = locked_project(docker_strategy=strategy, python_version=python)
-    return build_image(project, f"pdt-test-{strategy}-{python}")
+    return build_image(project, f"{strategy}-{python}")
 
 
 def files_in(tag: str) -> set[str]:
@@ -66,9 +66,9 @@ def base_files() -> Callable[[str], set[str]]:
 
 
 def python_of(image: Image) -> str:
-    python = re.search(r"-(3\.\d+)$", image.tag)
-    assert python, f"image tag {image.tag!r} does not end in its Python version, -3.X"
-    return python.group(1)
+    """The Python the image's project was rendered for (its base image's)."""
+    python: str = answers_of(image.project)["python_version"]
+    return python
 
 
 # ── What a user sees ─────────────────────────────────────────────────────────
@@ -220,7 +220,7 @@ def with_dependency(
             run("poetry", "add", "--lock", "requests==2.32.3", cwd=project)
             recording_index.requested.clear()
             # --no-cache: every step runs (another strategy may share cached steps).
-            image = build_image(project, f"pdt-test-deps-{strategy}", "--network=host",
+            image = build_image(project, f"deps-{strategy}", "--network=host",
                                 "--no-cache", index_url=recording_index.url)  # fmt: skip
             built[strategy] = (image, set(recording_index.requested))
         return built[strategy]
@@ -279,7 +279,7 @@ def test_source_edit_rebuilds_only_the_project(
     # A greeting of this run only: an edit built before would come from the build cache.
     greeting = f"Hello again {uuid.uuid4().hex[:8]}, World!"
     init.write_text(init.read_text().replace("Hello, World!", greeting))
-    rebuilt = build_image(project, f"{image.tag}-edited", "--network=host",
+    rebuilt = build_image(project, f"deps-{strategy}-edited", "--network=host",
                           index_url=recording_index.url)  # fmt: skip
     try:
         steps = build_steps(rebuilt.log)
@@ -305,7 +305,7 @@ def test_apt_packages(
 ) -> None:
     """Runtime packages are there, build-only ones are not, and apt leaves nothing behind."""
     project = locked_project(apt_build_packages="pkg-config", apt_runtime_packages="tini")
-    image = build_image(project, "pdt-test-apt")
+    image = build_image(project, "apt")
     assert image.run("tini", "--version").stdout.startswith("tini version")
     assert image.run("sh", "-c", "command -v pkg-config", check=False).stdout == ""
     added = files_in(image.tag) - base_files("3.13")

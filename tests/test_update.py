@@ -282,7 +282,7 @@ def test_previous_release_updated_and_locked_builds_and_runs(
     }
     run("poetry", "check", "--lock", cwd=project)
     git_save(project, "Updated")
-    image = build_image(project, "poetry-docker-template-test-previous-release")
+    image = build_image(project, "previous-release")
     assert image.run().stdout == "Hello, World!\n"
 
 

@@ -136,7 +136,7 @@ def test_switched_strategy_image_builds_and_runs(
         assert_strategy(project, strategy)
         assert (project / "poetry.lock").read_text() == (locked / "poetry.lock").read_text()
         git_save(project, f"Switch to {strategy}")
-        image = build_image(project, f"poetry-docker-template-test-switch-{strategy}")
+        image = build_image(project, f"switch-{strategy}")
         assert image.run().stdout == "Hello, World!\n"
 
 

@@ -12,6 +12,6 @@ without breaking another's, as in Copier's own suite.
 - workflows.py: reading workflows, their pins, schemas and zizmor; the image job's checks
 - steps.py: a job's `run:` steps, run as a GitHub runner runs them; CI's conflict check
 - act.py: whole jobs run with act
-- docker.py: images built from a project, and what a build log says of each step
+- docker.py: images built and tagged for this test session only
 - package_index.py: package indexes on loopback for the docker tier
 """

@@ -54,6 +54,7 @@ from typing import Any
 
 import yaml
 
+from tests.support.docker import SESSION
 from tests.support.shell import package_index_url, run
 from tests.support.template import ROOT, answers_of
 from tests.support.workflows import load_workflow
@@ -222,7 +223,10 @@ def commit_project(project: Path, dst: Path) -> Repository:
     url = f"https://github.com/{OWNER}/{answers_of(project)['project_slug']}"
     run("git", "init", "--quiet", "--initial-branch=main", cwd=path)
     run("git", "add", "--all", cwd=path)
-    run("git", "commit", "--quiet", "--message", "The project under test", cwd=path)
+    # The session in the message makes the commit, and so the image tag the workflow
+    # derives from it, this session's own.
+    message = f"The project under test (test session {SESSION})"
+    run("git", "commit", "--quiet", "--message", message, cwd=path)
     # act names the repository (github.repository) after this remote.
     run("git", "remote", "add", "origin", url, cwd=path)
     sha = run("git", "rev-parse", "HEAD", cwd=path).stdout.strip()
@@ -231,7 +235,8 @@ def commit_project(project: Path, dst: Path) -> Repository:
 
 
 def remove_images_of(repository: Repository) -> None:
-    """Remove the images a run loaded: the workflow tags them with the commit's SHA."""
+    """Remove the images a run loaded: the workflow tags them with the commit's SHA,
+    which the session id in its message makes this session's own (commit_project)."""
     listed = run("docker", "image", "ls", "--format", "{{.Repository}}:{{.Tag}}").stdout
     tags = [tag for tag in listed.split() if tag.endswith(f":{repository.sha}")]
     if tags:

@@ -1,14 +1,45 @@
-"""Docker images the tests build: the image and its build log, built once per tag;
-and what a build log says of each step."""
+"""Docker images the tests build, each tagged for this test session only.
+
+Test sessions share a Docker engine (a developer's beside CI's, two worktrees): with
+fixed tags they would overwrite and `docker image rm` each other's images. Every tag
+is `pdt-test-<name>-<session>`, the session being a random id made once, when a
+session first imports this module; at its end the session removes its own tags, and
+only those (the `docker_engine` fixture in conftest.py).
+"""
 
 from __future__ import annotations
 
 import re
 import subprocess
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
 from tests.support.shell import package_index_url, run
+
+SESSION = uuid.uuid4().hex[:8]
+_PREFIX = "pdt-test-"
+
+
+def session_tag(name: str) -> str:
+    """The image tag of `name` in this test session: `pdt-test-<name>-<session>`."""
+    return f"{_PREFIX}{name}-{SESSION}"
+
+
+def session_images(docker: str) -> list[str]:
+    """The tags of this session's images on the engine."""
+    listed = run(docker, "image", "ls", "--format", "{{.Repository}}:{{.Tag}}").stdout
+    return [
+        tag
+        for tag in listed.split()
+        if tag.startswith(_PREFIX) and tag.partition(":")[0].endswith(f"-{SESSION}")
+    ]
+
+
+def remove_session_images(docker: str) -> None:
+    """`docker image rm` every image of this session, and no one else's."""
+    if tags := session_images(docker):
+        run(docker, "image", "rm", "--force", *tags, check=False)
 
 
 @dataclass(frozen=True)
@@ -25,8 +56,10 @@ class Image:
         return run("docker", "run", "--rm", *docker_args, self.tag, *args, check=check)
 
 
-def build_image(project: Path, tag: str, *extra: str, index_url: str | None = None) -> Image:
-    """`docker build` a project with plain progress, through the tests' package index."""
+def build_image(project: Path, name: str, *extra: str, index_url: str | None = None) -> Image:
+    """`docker build` a project as `session_tag(name)`, with plain progress, through the
+    tests' package index."""
+    tag = session_tag(name)
     result = run(
         "docker",
         "build",
