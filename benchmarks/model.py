@@ -14,6 +14,12 @@ ROOT = Path(__file__).resolve().parent.parent
 DOCKERFILES = ROOT / "benchmarks" / "dockerfiles"
 BASELINE = "writeup"
 MB = 1_000_000  # as `docker images` counts
+# The answers every render of the template starts from (an application's go on top).
+ANSWERS = {
+    "project_name": "Acme Widget Service",
+    "author_name": "Test Team",
+    "author_email": "test-team@example.com",
+}
 
 
 @dataclass(frozen=True)
@@ -163,6 +169,18 @@ COLD = {
 
 class BenchmarkError(RuntimeError):
     pass
+
+
+def package_index_url() -> str:
+    """The package index to use: $PIP_INDEX_URL, else PyPI's simple index as pip knows it.
+
+    Read at run time so no registry address is ever written into the repository.
+    """
+    if url := os.environ.get("POETRY_PYPI_MIRROR_URL") or os.environ.get("PIP_INDEX_URL"):
+        return url
+    from pip._internal.models.index import PyPI
+
+    return PyPI.simple_url
 
 
 def say(message: str) -> None:

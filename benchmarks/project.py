@@ -1,10 +1,11 @@
 """The project each variant builds, and the edits a rebuild makes to it.
 
-One application is the template rendered with the tests' answers (plus the app's apt
-answers), locked once with the app's dependencies added; a copy with one more package
-gives the dependency change. Each variant gets a build context of its own: the
-template's variants their strategy's render, (a) and (b) the locked project with their
-Dockerfile. The rebuilds move each context between States, one change at a time.
+One application is the template rendered with the benchmark's answers (model.ANSWERS,
+plus the app's apt answers), locked once with the app's dependencies added; a copy with
+one more package gives the dependency change. Each variant gets a build context of its
+own: the template's variants their strategy's render, (a) and (b) the locked project
+with their Dockerfile. The rebuilds move each context between States, one change at a
+time.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from benchmarks.model import VARIANTS, App, BenchmarkError, Variant, run, say
+from benchmarks.model import ANSWERS, ROOT, VARIANTS, App, BenchmarkError, Variant, run, say
 
 MANIFESTS = ("pyproject.toml", "poetry.lock")
 
@@ -130,10 +131,28 @@ def poetry_add(project: Path, *packages: str) -> None:
     run("poetry", "add", "--lock", "--no-interaction", *packages, cwd=project)
 
 
+def copy_project(dst: Path, *, lock: bool = False, **answers: Any) -> Path:
+    """Render this working tree's template (HEAD plus edits) with ANSWERS and `answers`
+    on top, which Copier validates; lock=True runs the template's task (`poetry lock`)."""
+    # Imported here, after run.main has set up the environment: Copier runs its tasks
+    # with plumbum's copy of the environment, taken when plumbum is imported.
+    import copier
+
+    copier.run_copy(
+        str(ROOT),
+        dst,
+        data={**ANSWERS, **answers},
+        defaults=True,
+        unsafe=True,
+        vcs_ref="HEAD",
+        skip_tasks=not lock,
+        quiet=True,
+    )
+    return dst
+
+
 def prepare(work: Path, app: App, python: str) -> list[Context]:
     """Render the template once per strategy; lock one project; one context per variant."""
-    from tests.conftest import copy_project  # after the environment is set up (run.main)
-
     renders = work / "renders"
     answers: dict[str, Any] = {"python_version": python, **app.answers}
     say(f"{app.key}: rendering the template (Python {python}), adding {' '.join(app.dependencies)}")

@@ -44,10 +44,18 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.measure import TAG_PREFIX, measure_app, remove_images  # noqa: E402
-from benchmarks.model import COLD, FULL, SMOKE, App, BenchmarkError, run, say  # noqa: E402
+from benchmarks.model import (  # noqa: E402
+    COLD,
+    FULL,
+    SMOKE,
+    App,
+    BenchmarkError,
+    package_index_url,
+    run,
+    say,
+)
 from benchmarks.project import prepare  # noqa: E402
 from benchmarks.report import application, markdown, report, template_version  # noqa: E402
-from tests.helpers import package_index_url  # noqa: E402
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:

@@ -1,4 +1,5 @@
-"""Shared fixtures: isolated environment, one answers file, rendering and images."""
+"""Fixtures only: an isolated environment, rendered and installed projects, the Docker
+engine and images built once a session. Plain helpers are in tests/support/."""
 
 from __future__ import annotations
 
@@ -8,17 +9,15 @@ import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
-import copier
 import plumbum
 import pytest
-import yaml
 
-from tests import helpers
+from tests.support import docker
+from tests.support.shell import package_index_url, run, unavailable
+from tests.support.template import copy_project
 
-ROOT = Path(__file__).resolve().parent.parent
-ANSWERS: dict[str, Any] = yaml.safe_load((ROOT / "tests" / "answers.yml").read_text())
 # Fixture projects carry their own tests, run inside their rendered copies, never from here.
 collect_ignore = ["fixtures"]
 
@@ -46,7 +45,7 @@ def _isolated_environment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[
         # Each generated project keeps its venv inside its own tmp directory.
         "POETRY_VIRTUALENVS_IN_PROJECT": "true",
         # Poetry resolves through the simple index (see scripts/bootstrap.sh).
-        "POETRY_PYPI_MIRROR_URL": helpers.package_index_url(),
+        "POETRY_PYPI_MIRROR_URL": package_index_url(),
     }
     saved = {key: os.environ.get(key) for key in env}
     os.environ.update(env)
@@ -58,37 +57,6 @@ def _isolated_environment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[
             os.environ.pop(key, None)
         else:
             os.environ[key] = value
-
-
-def copy_project(
-    dst: Path,
-    *,
-    lock: bool = False,
-    template: Path = ROOT,
-    vcs_ref: str | None = "HEAD",
-    answers_file: str | None = None,
-    **overrides: Any,
-) -> Path:
-    """Render a template into dst: by default this working tree (HEAD plus edits).
-
-    Answers are tests/answers.yml with overrides on top, passed as `--data`, so
-    Copier validates them. With lock=True the template's tasks run (`poetry lock`).
-    vcs_ref=None takes the template's newest tag, as `copier copy` does.
-    answers_file: where the answers go (`--answers-file`), e.g. for a project in a
-    monorepo, `apps/app-a/.copier-answers.yml`.
-    """
-    copier.run_copy(
-        str(template),
-        dst,
-        data={**ANSWERS, **overrides},
-        defaults=True,
-        unsafe=True,
-        vcs_ref=vcs_ref,
-        skip_tasks=not lock,
-        quiet=True,
-        answers_file=answers_file or None,  # None: Copier's default, .copier-answers.yml
-    )
-    return dst
 
 
 @pytest.fixture(scope="session")
@@ -126,53 +94,44 @@ def installed_project(
         if key not in cache:
             dst = tmp_path_factory.mktemp("installed") / "acme"
             shutil.copytree(locked_project(**overrides), dst)
-            helpers.run("git", "init", "--quiet", cwd=dst)
-            helpers.run("git", "add", "--all", cwd=dst)
-            helpers.run("git", "commit", "--quiet", "--message", "Generated", cwd=dst)
-            helpers.run("poetry", "install", "--no-interaction", cwd=dst)
+            run("git", "init", "--quiet", cwd=dst)
+            run("git", "add", "--all", cwd=dst)
+            run("git", "commit", "--quiet", "--message", "Generated", cwd=dst)
+            run("poetry", "install", "--no-interaction", cwd=dst)
             cache[key] = dst
         return cache[key]
 
     return make
 
 
-def unavailable(message: str, tier: str) -> NoReturn:
-    """Skip a test whose tool is missing here; with CI set, fail: CI runs every tier."""
-    if os.environ.get("CI"):
-        pytest.fail(f"{message}, and CI is set: the {tier} tier must run in CI")
-    pytest.skip(message)
-
-
 @pytest.fixture(scope="session")
-def docker_engine() -> str:
-    """The docker CLI, once an engine answers; without one, skip (or fail under CI)."""
-    docker = shutil.which("docker")
+def docker_engine() -> Iterator[str]:
+    """The docker CLI, once an engine answers; without one, skip (or fail under CI).
+
+    At the session's end, every image tagged for this session goes (tests/support/docker.py).
+    """
+    found = shutil.which("docker")
     answered = (
-        docker is not None
-        and subprocess.run([docker, "info"], capture_output=True, check=False).returncode == 0
+        found is not None
+        and subprocess.run([found, "info"], capture_output=True, check=False).returncode == 0
     )
     if not answered:
         unavailable("no Docker engine answers `docker info`", "docker")
-    assert docker is not None
-    return docker
+    assert found is not None
+    yield found
+    docker.remove_session_images(found)
 
 
 @pytest.fixture(scope="session")
-def build_image(docker_engine: str) -> Iterator[Callable[..., helpers.Image]]:
-    """Build a project directory's image once a session per (directory, tag)."""
-    built: dict[tuple[Path, str], helpers.Image] = {}
+def build_image(docker_engine: str) -> Callable[..., docker.Image]:
+    """Build a project directory's image once a session per (directory, name); the
+    image is tagged for this session only (`docker.session_tag(name)`)."""
+    built: dict[tuple[Path, str], docker.Image] = {}
 
-    def build(project: Path, tag: str, *extra: str, **options: Any) -> helpers.Image:
-        key = (project, tag)
+    def build(project: Path, name: str, *extra: str, **options: Any) -> docker.Image:
+        key = (project, name)
         if key not in built:
-            built[key] = helpers.build_image(project, tag, *extra, **options)
+            built[key] = docker.build_image(project, name, *extra, **options)
         return built[key]
 
-    yield build
-    tags = [image.tag for image in built.values()]
-    if tags:
-        subprocess.run(
-            [docker_engine, "image", "rm", "--force", *tags],
-            capture_output=True,
-            check=False,
-        )
+    return build

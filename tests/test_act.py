@@ -1,7 +1,7 @@
 """act tier: the generated workflow's lint, test and image jobs, run for real.
 
 For each Docker strategy a rendered project is committed to a local repository and
-act (tests/act.py, which lists every deviation from GitHub) runs the jobs end to end:
+act (tests/support/act.py, which lists every deviation from GitHub) runs the jobs end to end:
 checkout, setup-python, Poetry, ruff, pytest, hadolint, the buildx build and the image's
 checks. One project with three planted defects proves that each job can fail, and
 fails for its own defect. The publish job (registry push, QEMU) is not run.
@@ -24,7 +24,7 @@ from typing import Any
 
 import pytest
 
-from tests.act import (
+from tests.support.act import (
     Act,
     JobRun,
     Repository,
@@ -34,8 +34,8 @@ from tests.act import (
     node_bin,
     remove_images_of,
 )
-from tests.conftest import ROOT, unavailable
-from tests.helpers import answers_of
+from tests.support.shell import unavailable
+from tests.support.template import ROOT, answers_of
 
 pytestmark = pytest.mark.act
 

@@ -21,9 +21,10 @@ from pathlib import Path
 import copier
 import pytest
 
-from tests.conftest import ROOT
-from tests.helpers import Image, answers_of, run
-from tests.test_workflows import run_checks
+from tests.support.docker import Image
+from tests.support.shell import run
+from tests.support.template import ROOT, answers_of
+from tests.support.workflows import run_checks
 
 ADOPT = ROOT / "tests" / "fixtures" / "adopt"
 # Each fixture: the command's extra answers, and what its console script prints.
@@ -125,7 +126,7 @@ def test_the_adopted_project_builds_runs_and_passes_ci_smoke_test(
     tmp_path: Path,
 ) -> None:
     project, _ = adopted(name)
-    image = build_image(project, f"pdt-test-adopt-{name}")
+    image = build_image(project, f"adopt-{name}")
     assert image.run().stdout == CASES[name][1] + "\n"
     assert run_checks(project, tmp_path, {"IMAGE": image.tag}) == [0, None, 0]
 

@@ -23,9 +23,11 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.conftest import ROOT, copy_project
-from tests.helpers import Image, read_toml, run
-from tests.test_workflows import run_checks
+from tests.support.docker import Image
+from tests.support.matrix import STRATEGIES
+from tests.support.shell import run
+from tests.support.template import ROOT, copy_project, read_toml
+from tests.support.workflows import run_checks
 
 pytestmark = pytest.mark.docker
 
@@ -80,7 +82,7 @@ def application(
     def make(name: str, strategy: str) -> tuple[Application, Image]:
         if (name, strategy) not in made:
             app = put_application(name, strategy, tmp_path_factory.mktemp(name) / "project")
-            made[name, strategy] = (app, build_image(app.project, f"pdt-app-{name}-{strategy}"))
+            made[name, strategy] = (app, build_image(app.project, f"app-{name}-{strategy}"))
         return made[name, strategy]
 
     return make
@@ -162,7 +164,7 @@ def test_environment_ships_the_files_of_the_context(
     ), "/app on the import path, after site-packages"
 
 
-@pytest.mark.parametrize("strategy", ["export", "wheel", "environment"])
+@pytest.mark.parametrize("strategy", STRATEGIES)
 def test_compiled_dependencies_leave_the_compiler_behind(
     application: Callable[[str, str], tuple[Application, Image]], strategy: str
 ) -> None:
@@ -185,7 +187,7 @@ def test_every_strategy_installs_the_same_distributions_with_the_extras(
 ) -> None:
     installed = {
         strategy: distributions(application("service-extras-home", strategy)[1])
-        for strategy in ("export", "wheel", "environment")
+        for strategy in STRATEGIES
     }
     assert installed["export"] == installed["wheel"] == installed["environment"]
     assert ("idna", locked_version("service-extras-home", "idna")) in installed["export"]
@@ -224,7 +226,7 @@ def test_home_is_writable_and_read_only_needs_a_tmpfs_there(
     assert with_tmpfs.stdout == saved
 
 
-@pytest.mark.parametrize("strategy", ["export", "wheel", "environment"])
+@pytest.mark.parametrize("strategy", STRATEGIES)
 def test_docker_stop_ends_a_long_running_program_at_once(
     application: Callable[[str, str], tuple[Application, Image]],
     docker_engine: str,

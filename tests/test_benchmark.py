@@ -12,14 +12,24 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from dockerfile_parse import DockerfileParser
 
 from benchmarks.measure import install_cached
-from benchmarks.model import DOCKERFILES, FIGURES, SMOKE, VARIANTS, WEB, BenchmarkError
+from benchmarks.model import (
+    ANSWERS,
+    DOCKERFILES,
+    FIGURES,
+    FULL,
+    SMOKE,
+    VARIANTS,
+    WEB,
+    BenchmarkError,
+)
 from benchmarks.project import bump_version, edit_tool_config
 from benchmarks.report import application, markdown
-from tests.conftest import ROOT
-from tests.helpers import read_toml, run
+from tests.support.shell import run
+from tests.support.template import ROOT, read_toml
 
 VARIANT_KEYS = {"naive", "writeup", "export", "wheel", "environment"}
 APPS = {"pandas", "web"}
@@ -52,6 +62,14 @@ def test_the_model_names_every_variant_and_figure() -> None:
     assert {f.key for f in FIGURES} == FIGURE_KEYS
     assert {f.key for f in FIGURES if f.rebuild} == REBUILDS
     assert {app.key for app in SMOKE.apps} == APPS
+
+
+def test_the_benchmark_answers_name_real_questions() -> None:
+    """Copier would silently ignore an answer to a question that no longer exists."""
+    questions = yaml.safe_load((ROOT / "copier.yml").read_text())
+    apps = [app for mode in (SMOKE, FULL) for app in mode.apps]
+    for answers in [ANSWERS, *(app.answers for app in apps)]:
+        assert set(answers) <= set(questions), answers
 
 
 def test_version_bump_changes_only_the_version() -> None:

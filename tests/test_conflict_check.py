@@ -3,7 +3,7 @@
 `copier update` leaves git-style markers (`<<<<<<< before updating` ...
 `>>>>>>> after updating`) where a team and the template changed the same lines, or,
 with `--conflict rej`, a `<file>.rej` beside the file. The lint job's step "No
-conflict markers, no .rej files" runs here for real (tests/steps.py) in a rendered
+conflict markers, no .rej files" runs here for real (tests/support/steps.py) in a rendered
 project committed to git, with one such leftover planted at a time.
 """
 
@@ -15,11 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import copy_project
-from tests.helpers import run
-from tests.steps import Job, StepResult
-from tests.test_rollout import CONFLICT_CHECK
-from tests.test_update import git_save
+from tests.support.git import git_save
+from tests.support.shell import run
+from tests.support.steps import CONFLICT_CHECK, Job, StepResult
+from tests.support.template import copy_project
 
 # What a project may hold (a file's path and text) and whether the check must fail.
 CASES: dict[str, tuple[str, str, bool]] = {

@@ -20,11 +20,11 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.conftest import ROOT, copy_project
-from tests.helpers import answers_of, sample_file
-from tests.test_rollout import conflict_check
-from tests.test_update import git_save, leftovers, render, template_repo, update
-from tests.test_workflows import PINS
+from tests.support.git import git_save, template_repo
+from tests.support.steps import conflict_check
+from tests.support.template import ROOT, answers_of, copy_project, sample_file
+from tests.support.updates import leftovers, render, update
+from tests.support.workflows import PINS
 
 CHECKOUT_SHA, CHECKOUT_TAG = PINS["actions/checkout"]
 # Made-up releases of actions/checkout: what Dependabot proposes, then the template.

@@ -20,14 +20,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, copy_project
-from tests.helpers import Image, build_image, read_toml, run
-from tests.test_images import build_steps
-from tests.test_workflows import ci_workflow, load_workflow, run_checks
+from tests.support.docker import Image, build_image, build_steps
+from tests.support.matrix import STRATEGIES
+from tests.support.shell import run
+from tests.support.template import ROOT, copy_project, read_toml
+from tests.support.workflows import ci_workflow, load_workflow, run_checks
 
 pytestmark = pytest.mark.docker
 
-STRATEGIES = ["export", "wheel", "environment"]
 GIT_LIB = "acme-git-lib"
 
 
@@ -90,7 +90,7 @@ def with_git_dependency(
                             project)  # fmt: skip
             for name in ("pyproject.toml", "poetry.lock"):
                 shutil.copy2(locked / name, project / name)
-            image = build_image(project, f"pdt-test-git-{strategy}", "--network=host")
+            image = build_image(project, f"git-{strategy}", "--network=host")
             made[strategy] = (image, lock["source"]["resolved_reference"])
         return made[strategy]
 
@@ -157,7 +157,7 @@ def monorepo(
     def make(strategy: str) -> Image:
         if strategy not in made:
             repo = monorepo_with(strategy, tmp_path_factory.mktemp(f"monorepo-{strategy}"))
-            made[strategy] = build_image(repo, f"pdt-test-monorepo-{strategy}",
+            made[strategy] = build_image(repo, f"monorepo-{strategy}",
                                          "--file", f"{APP}/Dockerfile")  # fmt: skip
         return made[strategy]
 
@@ -208,7 +208,7 @@ def test_a_library_edit_rebuilds_only_what_depends_on_it(
     # An edit of this run only: one built before would come from the build cache.
     edited = f"lib-x, edited {uuid.uuid4().hex[:8]}, and"
     library.write_text(library.read_text().replace("lib-x and", edited))
-    rebuilt = build_image(repo, f"{image.tag}-edited", "--file", f"{APP}/Dockerfile")
+    rebuilt = build_image(repo, "monorepo-export-edited", "--file", f"{APP}/Dockerfile")
     try:
         steps = build_steps(rebuilt.log)
         dependencies = {name: cached for name, cached in steps.items()

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT
-from tests.helpers import path_without_poetry, run
+from tests.support.shell import path_without_poetry, run
+from tests.support.template import ROOT
 
 pytestmark = pytest.mark.slow
 

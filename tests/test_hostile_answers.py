@@ -22,16 +22,9 @@ import pytest
 import yaml
 from dockerfile_parse import DockerfileParser
 
-from tests.conftest import copy_project
-from tests.helpers import answers_of
-from tests.test_update import (
-    files,
-    render,
-    status,
-    template_from_working_tree,
-    template_repo,
-    update,
-)
+from tests.support.git import template_from_working_tree, template_repo
+from tests.support.template import answers_of, copy_project
+from tests.support.updates import files, render, status, update
 
 REFUSED, RENDERED = "refused", "rendered"
 LONG = "x" * 600

@@ -15,15 +15,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT
-from tests.helpers import Image, build_image, read_toml, run
-from tests.package_index import PackageIndex
+from tests.support.docker import Image, build_image, build_steps
+from tests.support.matrix import BUILDABLE_PYTHONS, STRATEGIES
+from tests.support.package_index import PackageIndex
+from tests.support.shell import run
+from tests.support.template import ROOT, answers_of, read_toml
 
 pytestmark = pytest.mark.docker
 
-STRATEGIES = ["export", "wheel", "environment"]
-# The base images this machine can build (../shared/ci/docker-up's stand-ins).
-PYTHONS = ["3.11", "3.13"]
 PACKAGE = "acme_widget_service"
 # Files the runtime stage adds outside /app: the init, and the backups useradd makes
 # of the files it edits.
@@ -34,7 +33,7 @@ OUTSIDE_APP = {
 
 @pytest.fixture(
     scope="session",
-    params=[(s, p) for s in STRATEGIES for p in PYTHONS],
+    params=[(s, p) for s in STRATEGIES for p in BUILDABLE_PYTHONS],
     ids=lambda case: f"{case[0]}-py{case[1]}",
 )
 def image(
@@ -44,7 +43,7 @@ def image(
 ) -> Image:
     strategy, python = request.param
     project = locked_project(docker_strategy=strategy, python_version=python)
-    return build_image(project, f"pdt-test-{strategy}-{python}")
+    return build_image(project, f"{strategy}-{python}")
 
 
 def files_in(tag: str) -> set[str]:
@@ -67,9 +66,9 @@ def base_files() -> Callable[[str], set[str]]:
 
 
 def python_of(image: Image) -> str:
-    python = re.search(r"-(3\.\d+)$", image.tag)
-    assert python, f"image tag {image.tag!r} does not end in its Python version, -3.X"
-    return python.group(1)
+    """The Python the image's project was rendered for (its base image's)."""
+    python: str = answers_of(image.project)["python_version"]
+    return python
 
 
 # ── What a user sees ─────────────────────────────────────────────────────────
@@ -221,7 +220,7 @@ def with_dependency(
             run("poetry", "add", "--lock", "requests==2.32.3", cwd=project)
             recording_index.requested.clear()
             # --no-cache: every step runs (another strategy may share cached steps).
-            image = build_image(project, f"pdt-test-deps-{strategy}", "--network=host",
+            image = build_image(project, f"deps-{strategy}", "--network=host",
                                 "--no-cache", index_url=recording_index.url)  # fmt: skip
             built[strategy] = (image, set(recording_index.requested))
         return built[strategy]
@@ -280,7 +279,7 @@ def test_source_edit_rebuilds_only_the_project(
     # A greeting of this run only: an edit built before would come from the build cache.
     greeting = f"Hello again {uuid.uuid4().hex[:8]}, World!"
     init.write_text(init.read_text().replace("Hello, World!", greeting))
-    rebuilt = build_image(project, f"{image.tag}-edited", "--network=host",
+    rebuilt = build_image(project, f"deps-{strategy}-edited", "--network=host",
                           index_url=recording_index.url)  # fmt: skip
     try:
         steps = build_steps(rebuilt.log)
@@ -296,17 +295,6 @@ def test_source_edit_rebuilds_only_the_project(
         run("docker", "image", "rm", rebuilt.tag, check=False)
 
 
-def build_steps(log: str) -> dict[str, bool]:
-    """Each build step of a --progress=plain log, and whether it came from the cache."""
-    names = dict(re.findall(r"^#(\d+) (\[[^\]]+\] .*)$", log, re.MULTILINE))
-    cached = set(re.findall(r"^#(\d+) CACHED$", log, re.MULTILINE))
-    return {
-        name: number in cached
-        for number, name in names.items()
-        if "[internal]" not in name and "] FROM " not in name  # base images are not cached
-    }
-
-
 # ── Optional OS packages ─────────────────────────────────────────────────────
 
 
@@ -317,7 +305,7 @@ def test_apt_packages(
 ) -> None:
     """Runtime packages are there, build-only ones are not, and apt leaves nothing behind."""
     project = locked_project(apt_build_packages="pkg-config", apt_runtime_packages="tini")
-    image = build_image(project, "pdt-test-apt")
+    image = build_image(project, "apt")
     assert image.run("tini", "--version").stdout.startswith("tini version")
     assert image.run("sh", "-c", "command -v pkg-config", check=False).stdout == ""
     added = files_in(image.tag) - base_files("3.13")

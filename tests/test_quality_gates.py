@@ -16,11 +16,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import read_toml, run
+from tests.support.matrix import STRATEGIES
+from tests.support.shell import run
+from tests.support.template import read_toml
 
 pytestmark = pytest.mark.slow
 
-STRATEGIES = ["export", "wheel", "environment"]
 PACKAGE = "acme_widget_service"
 # pre-commit's summary line per hook: `ruff format.....Failed`,
 # `no .rej files.....(no files to check)Skipped`.

@@ -12,7 +12,7 @@ import copier
 import pytest
 import yaml
 
-from tests.conftest import ANSWERS, ROOT, copy_project
+from tests.support.template import ANSWERS, ROOT, copy_project
 
 COPIER_YML: dict[str, Any] = yaml.safe_load((ROOT / "copier.yml").read_text())
 QUESTIONS = {key: value for key, value in COPIER_YML.items() if not key.startswith("_")}

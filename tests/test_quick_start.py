@@ -23,8 +23,9 @@ import plumbum
 import pytest
 import yaml
 
-from tests.conftest import ANSWERS, ROOT, copy_project
-from tests.helpers import answers_of, package_index_url, path_without_poetry, run
+from tests.support.matrix import STRATEGIES
+from tests.support.shell import package_index_url, path_without_poetry, run
+from tests.support.template import ANSWERS, ROOT, answers_of, copy_project
 
 COPIER_YML = yaml.safe_load((ROOT / "copier.yml").read_text())
 SAY = "poetry-docker-template: "
@@ -248,7 +249,7 @@ def test_generated_readme_starts_with_three_commands(tmp_path: Path) -> None:
 
 
 @pytest.mark.docker
-@pytest.mark.parametrize("strategy", ["export", "wheel", "environment"])
+@pytest.mark.parametrize("strategy", STRATEGIES)
 def test_build_without_a_lock_fails_at_once_saying_to_lock(
     tmp_path: Path, docker_engine: str, strategy: str
 ) -> None:

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT
-from tests.test_update import git, git_save
+from tests.support.git import git, git_save
+from tests.support.template import ROOT
 
 CHANGELOG = """# Changelog
 

@@ -12,11 +12,9 @@ import pytest
 from dockerfile_parse import DockerfileParser
 from pytest_copie.plugin import Copie
 
-from tests.conftest import ANSWERS, copy_project
-from tests.helpers import path_without_poetry, read_toml, run
-
-STRATEGIES = ["export", "wheel", "environment"]
-PYTHONS = ["3.11", "3.12", "3.13", "3.14"]
+from tests.support.matrix import PYTHONS, STRATEGIES
+from tests.support.shell import path_without_poetry, run
+from tests.support.template import ANSWERS, copy_project, read_toml
 
 
 def instructions(dockerfile: Path) -> list[tuple[str, str]]:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import ast
 import re
 import sys
+from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT
-from tests.helpers import read_toml, run, sample_file
+from tests.support.shell import run
+from tests.support.template import ROOT, read_toml, sample_file
 
 LOCKED = {p["name"]: p["version"] for p in read_toml(ROOT / "poetry.lock")["package"]}
 
@@ -85,3 +87,93 @@ def test_readme_shows_the_committed_benchmark_results() -> None:
     body = results.split("\n", 1)[1].strip()  # without its '# Benchmark results' title
     assert block[1].strip() == body
     assert '"smoke": false' in (ROOT / "benchmarks" / "results.json").read_text()
+
+
+# ── The test-suite's layout: tests import a support layer, never one another ─
+
+TESTS = ROOT / "tests"
+# Module-level names pytest itself reads from a conftest.py.
+CONFTEST_SETTINGS = {"collect_ignore", "collect_ignore_glob", "pytest_plugins"}
+
+
+def imported_modules(path: Path) -> set[str]:
+    """Every module a Python file imports, anywhere in it (in functions too), by its
+    absolute name; `from a.b import c` gives both a.b and a.b.c (c may be a module)."""
+    package = path.relative_to(ROOT).with_suffix("").parts[:-1]
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = package[: len(package) - node.level + 1] if node.level else ()
+            module = ".".join([*base, *([node.module] if node.module else [])])
+            found.add(module)
+            found.update(f"{module}.{alias.name}" for alias in node.names)
+    return found
+
+
+def is_test_module_or_conftest(name: str) -> bool:
+    """tests.test_x, tests.conftest, or the same imported by a bare name."""
+    parts = name.split(".")
+    if parts[0] == "tests":
+        parts = parts[1:]
+    return bool(parts) and (parts[0] == "conftest" or parts[0].startswith("test_"))
+
+
+def test_no_test_module_imports_another_or_conftest() -> None:
+    """Test modules, the support layer and conftest.py import from tests/support/ only."""
+    suite = [*TESTS.glob("test_*.py"), TESTS / "conftest.py", *(TESTS / "support").glob("*.py")]
+    assert len(suite) > 20, suite
+    assert "tests.support.template" in imported_modules(Path(__file__)), "the parse sees imports"
+    sideways = {
+        path.relative_to(ROOT).as_posix(): sorted(
+            filter(is_test_module_or_conftest, imported_modules(path))
+        )
+        for path in sorted(suite)
+    }
+    assert {path: names for path, names in sideways.items() if names} == {}, (
+        "move what these modules share into tests/support/"
+    )
+
+
+def is_fixture(function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    """Decorated with `pytest.fixture` or `fixture`, called or not."""
+    for decorator in function.decorator_list:
+        target = decorator.func if isinstance(decorator, ast.Call) else decorator
+        if ast.unparse(target) in {"pytest.fixture", "fixture"}:
+            return True
+    return False
+
+
+def test_conftest_defines_fixtures_and_hooks_only() -> None:
+    """No plain helper or constant for other modules: those belong in tests/support/."""
+    tree = ast.parse((TESTS / "conftest.py").read_text())
+    others = []
+    for node in tree.body:
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            continue
+        if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):
+            continue  # the docstring
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and (
+            is_fixture(node) or node.name.startswith("pytest_")
+        ):
+            continue
+        if isinstance(node, ast.Assign | ast.AnnAssign):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            if {ast.unparse(target) for target in targets} <= CONFTEST_SETTINGS:
+                continue
+        others.append(f"line {node.lineno}: {ast.unparse(node).splitlines()[0]}")
+    assert others == [], "conftest.py holds fixtures and pytest hooks only"
+
+
+def test_benchmarks_import_nothing_from_tests() -> None:
+    """The benchmark stands on its own: the test-suite may change without breaking it."""
+    modules = sorted((ROOT / "benchmarks").rglob("*.py"))
+    assert modules
+    from_tests = {
+        path.relative_to(ROOT).as_posix(): sorted(
+            name for name in imported_modules(path) if name.split(".")[0] == "tests"
+        )
+        for path in modules
+    }
+    assert {path: names for path, names in from_tests.items() if names} == {}

@@ -1,9 +1,9 @@
 """The rollout: a new template release reaches a project as one reviewed pull request.
 
 The update job of the generated `.github/workflows/template-update.yml` runs for
-real (tests/steps.py): the project is committed to a git repository, cloned as
-actions/checkout would (every branch), and the job's `run:` steps run in the clone
-against a template repository this test makes and tags (tests/test_update.py):
+real (tests/support/steps.py): the project is committed to a git repository, cloned
+as actions/checkout would (every branch), and the job's `run:` steps run in the clone
+against a template repository this test makes and tags (tests/support/git.py):
 Copier updates to the newest tag, conflicts are listed, `poetry lock` runs when
 pyproject.toml changed, and CI's conflict check fails where a conflict is left.
 What needs GitHub (the App tokens, the pull request) is checked statically.
@@ -20,11 +20,12 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import ROOT, copy_project
-from tests.helpers import answers_of, read_toml, run, sample_file
-from tests.steps import Job, StepResult
-from tests.test_update import append, edit, git, git_save, render, template_repo
-from tests.test_workflows import action_of, load_workflow, the_step_using
+from tests.support.git import git, git_save, template_repo
+from tests.support.shell import run
+from tests.support.steps import CONFLICT_CHECK, Job, StepResult, conflict_check
+from tests.support.template import ROOT, answers_of, copy_project, read_toml, sample_file
+from tests.support.updates import append, edit, render
+from tests.support.workflows import action_of, load_workflow, the_step_using
 
 WORKFLOW = Path(".github/workflows/template-update.yml")
 # The step that installs Copier and Poetry: the test environment has those versions
@@ -32,7 +33,6 @@ WORKFLOW = Path(".github/workflows/template-update.yml")
 INSTALL = "Install Copier and Poetry"
 BOT = ("github-actions[bot]", "41898282+github-actions[bot]@users.noreply.github.com")
 UV_PIN = r"uv==[0-9][0-9.]*"
-CONFLICT_CHECK = "No conflict markers, no .rej files"
 
 
 # ── Helpers ──────────────────────────────────────────────────────────────────
@@ -85,17 +85,6 @@ def run_update(
         assert result.returncode in (None, 0), f"{result.name}:\n{result.stdout}{result.stderr}"
     body = runner_temp / "template-update.md"
     return results, body.read_text() if body.exists() else ""
-
-
-def conflict_check(project: Path, ci: Path | None = None) -> StepResult:
-    """CI's conflict check (the lint job's step), run in the project.
-
-    ci: the workflow to take the step from, when the project's own holds markers
-    (GitHub would then refuse the whole workflow: a failure too).
-    """
-    job = Job(ci or project / ".github/workflows/ci.yml", "lint")
-    results = job.run(project, project.parent / "runner-temp", only=CONFLICT_CHECK)
-    return results[CONFLICT_CHECK]
 
 
 def staged(workspace: Path) -> dict[str, str]:

@@ -1,12 +1,12 @@
 """Package-index credentials go in as a BuildKit secret, and are found nowhere
 afterwards.
 
-An organisation's index stands on loopback (tests/package_index.py): it answers 401
-without the credential, and serves, besides the real index's projects, a wheel of
-its own that only it has, declared as an explicit Poetry source in the project. Each
-strategy builds it with the `netrc` secret; without the secret the build fails. The
-credential is then searched for in the plain-progress build log, `docker history`,
-`docker image inspect`, the saved image and the max-mode provenance attestation.
+An organisation's index stands on loopback (tests/support/package_index.py): it
+answers 401 without the credential, and serves, besides the real index's projects, a
+wheel of its own that only it has, declared as an explicit Poetry source in the
+project. Each strategy builds it with the `netrc` secret; without the secret the build
+fails. The credential is then searched for in the plain-progress build log, `docker
+history`, `docker image inspect`, the saved image and the max-mode provenance attestation.
 """
 
 from __future__ import annotations
@@ -24,19 +24,20 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import copy_project, unavailable
-from tests.helpers import run
-from tests.package_index import PackageIndex, netrc
-from tests.test_workflows import check_schema, load_workflow, zizmor_findings
+from tests.support.docker import SESSION, session_tag
+from tests.support.matrix import STRATEGIES
+from tests.support.package_index import PackageIndex, netrc
+from tests.support.shell import run, unavailable
+from tests.support.template import copy_project
+from tests.support.workflows import check_schema, load_workflow, zizmor_findings
 
-STRATEGIES = ["export", "wheel", "environment"]
 USER = "ci-user"
 SECRET = "s3cret-index-token-4c1d"
 PRIVATE = "acme-private-lib"
-# The private daemon's own bridge, one per test run: dockerd would delete the
+# The private daemon's own bridge, one per test session: dockerd would delete the
 # host's docker0 if told to use none.
-BRIDGE = f"pdt{os.getpid() % 100000}"
-BRIDGE_ADDRESS = f"10.213.{os.getpid() % 250 + 1}.1/24"
+BRIDGE = f"pdt-{SESSION}"
+BRIDGE_ADDRESS = f"10.213.{int(SESSION, 16) % 250 + 1}.1/24"
 
 
 @pytest.fixture(scope="session")
@@ -110,20 +111,20 @@ def built(
     private_project: Callable[[str], Path],
     private_index: PackageIndex,
     netrc_file: Path,
-) -> Iterator[Callable[[str], tuple[str, str]]]:
-    """Per strategy: the image's tag and its build log, built once with the secret."""
+) -> Callable[[str], tuple[str, str]]:
+    """Per strategy: the image's tag (this session's) and its build log, built once with
+    the secret. The `docker_engine` fixture removes the images at the session's end."""
     made: dict[str, tuple[str, str]] = {}
 
     def make(strategy: str) -> tuple[str, str]:
         if strategy not in made:
-            tag = f"pdt-test-private-{strategy}"
+            tag = session_tag(f"private-{strategy}")
             result = run(docker_engine, "build", *build_args(private_index, netrc_file),
                          "--tag", tag, ".", cwd=private_project(strategy))  # fmt: skip
             made[strategy] = (tag, result.stdout + result.stderr)
         return made[strategy]
 
-    yield make
-    run(docker_engine, "image", "rm", "--force", *(tag for tag, _ in made.values()), check=False)
+    return make
 
 
 @pytest.mark.docker

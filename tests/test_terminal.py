@@ -22,8 +22,8 @@ import pyte
 import pytest
 import yaml
 
-from tests.conftest import ROOT
-from tests.helpers import answers_of, path_without_poetry
+from tests.support.shell import path_without_poetry
+from tests.support.template import ROOT, answers_of
 
 COLUMNS, ROWS = 80, 24
 QMARK = "🎤 "  # Copier's prompt decoration: 2 columns and a space

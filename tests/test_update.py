@@ -1,21 +1,19 @@
-"""`copier update` never loses work: v1 -> v2 update paths, strategy switches, bad answers.
+"""`copier update` never loses work: v1 -> v2 with the team's edits, real conflicts
+surfaced, the previous release updated to this working tree, recopy, the README's command.
 
 Like Copier's own tests, each test builds a template repository of its own under
-tmp_path from this checkout's template files (copier.yml, template/, includes/, the
-working tree with uncommitted edits), commits and tags it, renders a project from it
-(a git repository too), commits the user's edits, changes the template, tags again and
-updates. Nothing depends on this repository's own tags, which a CI clone may lack.
+tmp_path from this checkout's template files (tests/support/git.py), commits and tags
+it, renders a project from it (a git repository too), commits the user's edits,
+changes the template, tags again and updates. Nothing depends on this repository's
+own tags, which a CI clone may lack. Changing an answer on update is
+tests/test_update_answers.py's.
 """
 
 from __future__ import annotations
 
-import io
 import re
 import shlex
-import shutil
-import subprocess
 import sys
-import tarfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -23,223 +21,32 @@ from typing import Any
 import copier
 import pytest
 import yaml
-from dockerfile_parse import DockerfileParser
 
-from tests.conftest import ANSWERS, ROOT, copy_project
-from tests.helpers import answers_of, read_toml, run, sample_file
+from tests.support.git import (
+    TEMPLATE_PATHS,
+    git,
+    git_save,
+    template_from_commit,
+    template_from_working_tree,
+    template_repo,
+)
+from tests.support.matrix import STRATEGIES
+from tests.support.shell import run
+from tests.support.template import ANSWERS, ROOT, answers_of, read_toml, sample_file
+from tests.support.updates import (
+    CONFLICT_MARKER,
+    assert_strategy,
+    change_template,
+    edit,
+    files,
+    leftovers,
+    make_user_edits,
+    render,
+    status,
+    update,
+)
 
-# What a template release is made of; everything else in this repository stays behind.
-TEMPLATE_PATHS = ("copier.yml", "template", "includes")
-STRATEGIES = ["export", "wheel", "environment"]
-CONFLICT_MARKER = re.compile(r"^(<{7}|={7}|>{7})( |$)", re.MULTILINE)
 SEMVER = r"(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)"
-
-
-# ── Template repositories ────────────────────────────────────────────────────
-
-
-def git(repo: Path, *args: str) -> str:
-    return run("git", *args, cwd=repo).stdout
-
-
-def git_save(repo: Path, message: str, tag: str | None = None) -> None:
-    """Commit everything (even nothing) and optionally tag it, as Copier's tests do."""
-    git(repo, "add", "--all")
-    git(repo, "commit", "--quiet", "--allow-empty", "--message", message)
-    if tag:
-        git(repo, "tag", tag)
-
-
-def template_from_working_tree(dst: Path) -> Path:
-    """This checkout's template files as they are on disk, untracked ones included.
-
-    The same files Copier itself renders from a dirty checkout (tests/conftest.py).
-    """
-    listed = git(ROOT, "ls-files", "--cached", "--others", "--exclude-standard", "-z", "--")
-    for name in listed.split("\0"):
-        source = ROOT / name
-        if name.startswith(TEMPLATE_PATHS) and source.is_file():
-            (dst / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, dst / name)
-    return dst
-
-
-def template_from_commit(revision: str, dst: Path) -> Path:
-    """This repository's template files as committed at revision (`git archive`)."""
-    archive = subprocess.run(
-        ["git", "archive", "--format=tar", revision],
-        cwd=ROOT,
-        capture_output=True,
-        check=True,
-    ).stdout
-    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
-        members = [m for m in tar.getmembers() if m.name.startswith(TEMPLATE_PATHS)]
-        tar.extractall(dst, members=members, filter="data")
-    return dst
-
-
-def template_repo(path: Path, tag: str = "v1.0.0") -> Path:
-    """A git repository of the working tree's template, committed and tagged."""
-    path.mkdir()
-    template_from_working_tree(path)
-    run("git", "init", "--quiet", cwd=path)
-    git_save(path, "Template v1", tag=tag)
-    return path
-
-
-def edit(path: Path, pattern: str, replacement: str, count: int = 1) -> None:
-    """Replace a regex in a file, insisting that it matches exactly `count` times."""
-    text, found = re.subn(pattern, replacement, path.read_text(), flags=re.MULTILINE)
-    assert found == count, f"{pattern!r} matched {found} times in {path}, expected {count}"
-    path.write_text(text)
-
-
-def append(path: Path, text: str) -> None:
-    path.write_text(path.read_text() + text)
-
-
-def change_template(repo: Path, tag: str = "v2.0.0") -> None:
-    """A new template version: README, pyproject, a shared Dockerfile fragment, a new file."""
-    append(
-        sample_file(repo, "README.md"),
-        "\n## Support\n\nQuestions about {{ project_name }} go to {{ author_email }}.\n",
-    )
-    append(
-        sample_file(repo, "pyproject.toml"),
-        "\n[tool.ruff.format]\ndocstring-code-format = true\n",
-    )
-    # The last line of the runtime stage, in every strategy's Dockerfile.
-    append(
-        repo / "includes" / "docker" / "runtime.jinja",
-        'LABEL org.opencontainers.image.title="{{ project_slug }}"\n',
-    )
-    (repo / "template" / "{{ project_dir }}" / "CONTRIBUTING.md.jinja").write_text(
-        "# Contributing to {{ project_name }}\n"
-    )
-    git_save(repo, "Template v2", tag=tag)
-
-
-# ── Projects ────────────────────────────────────────────────────────────────
-
-
-def render(
-    template: Path, dst: Path, *, vcs_ref: str | None = None, lock: bool = False, **answers: Any
-) -> Path:
-    """`copier copy` the tests' answers (plus overrides) and commit the result in git."""
-    copy_project(dst, lock=lock, template=template, vcs_ref=vcs_ref, **answers)
-    run("git", "init", "--quiet", cwd=dst)
-    git_save(dst, "Generated from the template")
-    return dst
-
-
-def update(project: Path, *, lock: bool = False, **options: Any) -> None:
-    """`copier update --defaults --overwrite --trust`: the new template, the same answers."""
-    options.setdefault("conflict", "inline")
-    copier.run_update(
-        project,
-        defaults=True,
-        overwrite=True,
-        unsafe=True,
-        skip_tasks=not lock,
-        quiet=True,
-        **options,
-    )
-
-
-def files(project: Path) -> dict[str, str]:
-    """Every file of a project that git would show (not .git, not ignored: no .venv)."""
-    listed = git(project, "ls-files", "--cached", "--others", "--exclude-standard", "-z")
-    return {
-        name: (project / name).read_text()
-        for name in sorted(listed.split("\0"))
-        if name and (project / name).is_file()
-    }
-
-
-def as_updated(fresh: dict[str, str], before: dict[str, str]) -> dict[str, str]:
-    """What an update should leave: a fresh copy's files, but the project's own code
-    (`src/`, `tests/`: copier.yml's `_skip_if_exists`) as it was before the update."""
-
-    def owned(name: str) -> bool:
-        return name.startswith(("src/", "tests/"))
-
-    return {
-        **{name: text for name, text in fresh.items() if not owned(name)},
-        **{name: text for name, text in before.items() if owned(name)},
-    }
-
-
-def leftovers(project: Path) -> list[str]:
-    """.rej files (ignored ones too) and files with conflict markers in them."""
-    rejects = {
-        path.relative_to(project).as_posix()
-        for path in project.rglob("*.rej")
-        if not {".git", ".venv"} & set(path.relative_to(project).parts)
-    }
-    marked = {name for name, text in files(project).items() if CONFLICT_MARKER.search(text)}
-    return sorted(rejects | marked)
-
-
-def status(project: Path) -> str:
-    return git(project, "status", "--porcelain", "--untracked-files=all", "--ignored")
-
-
-def make_user_edits(project: Path, *, dockerfile_top: bool = True) -> dict[str, str]:
-    """What a user does to a fresh project, committed; returns the edited files' texts.
-
-    dockerfile_top: also a comment above the Dockerfile's header, which is the
-    strategy's own text (next to it, a strategy switch is a real conflict).
-    """
-    package = project / "src" / answers_of(project)["package_name"]
-    append(
-        package / "__init__.py",
-        '\n\ndef shout(text: str) -> str:\n    """Our own code."""\n    return text.upper()\n',
-    )
-    (package / "widgets.py").write_text('"""A module the template never heard of."""\n')
-    # Under the description, far from the end where the template adds a section.
-    edit(project / "README.md", r"\A(# .*\n\n.*\n)", r"\1\nOwned by the widget team.\n")
-    edit(project / "pyproject.toml", r"^dependencies = \[\]$", 'dependencies = ["idna>=3.7"]')
-    if dockerfile_top:
-        edit(project / "Dockerfile", r"\A", "# Widget team: rebuilt nightly.\n")
-    edit(
-        project / "Dockerfile",
-        r"^(FROM \$\{PYTHON_IMAGE\} AS runtime)$",
-        r'\1\nLABEL org.opencontainers.image.vendor="Acme"',
-    )
-    git_save(project, "Our own changes")
-    names = ["README.md", "pyproject.toml", "Dockerfile", package.relative_to(project).as_posix()]
-    return {
-        name: text
-        for name, text in files(project).items()
-        if any(name == n or name.startswith(f"{n}/") for n in names)
-    }
-
-
-HEADERS = {
-    "export": "# Export strategy:",
-    "wheel": "# Wheel strategy:",
-    "environment": "# Environment strategy:",
-}
-
-
-def assert_strategy(project: Path, strategy: str) -> None:
-    """The Dockerfile is this strategy's, and only its own: header, stages, install, CMD."""
-    assert answers_of(project)["docker_strategy"] == strategy
-    assert sorted(p.name for p in project.glob("Dockerfile*")) == ["Dockerfile"]
-    dockerfile = project / "Dockerfile"
-    text = dockerfile.read_text()
-    headers = re.findall(r"^# \w+ strategy:", text, re.MULTILINE)
-    assert headers == [HEADERS[strategy]], "one header, this strategy's"
-    parsed = DockerfileParser(str(dockerfile)).structure
-    froms = [i["value"] for i in parsed if i["instruction"] == "FROM"]
-    stages = [value.split(" AS ")[1] for value in froms]
-    assert stages == ["tools", "manifest", "deps", "project", "runtime"]
-    (cmd,) = [i["value"] for i in parsed if i["instruction"] == "CMD"]
-    assert ("poetry export --only main" in text) == (strategy == "export")
-    assert ("poetry install --only main" in text) == (strategy != "export")
-    assert ("build_wheel(" in text) == (strategy != "environment")
-    assert ("build_editable(" in text) == (strategy == "environment")
-    assert cmd == '["hello"]'
 
 
 # ── v1 -> v2 with the user's edits ───────────────────────────────────────────
@@ -333,150 +140,20 @@ def test_a_real_conflict_is_surfaced_and_nothing_is_lost(tmp_path: Path, conflic
         assert not CONFLICT_MARKER.search(dockerfile)
 
 
-# ── Changing an answer on update: the Docker strategy ───────────────────────
-
-
-def test_switching_strategy_rewrites_the_dockerfile_and_keeps_user_edits(
-    tmp_path: Path,
-) -> None:
-    """export -> wheel -> environment -> export, each with `--data docker_strategy=...`.
-
-    The user's Dockerfile edit is in the runtime stage, which all strategies share.
-    """
-    template = template_repo(tmp_path / "template")
-    project = render(template, tmp_path / "project")
-    assert_strategy(project, "export")
-    ours = make_user_edits(project, dockerfile_top=False)
-
-    for strategy in ["wheel", "environment", "export"]:
-        update(project, data={"docker_strategy": strategy})
-        assert leftovers(project) == [], strategy
-        assert_strategy(project, strategy)
-        dockerfile = (project / "Dockerfile").read_text()
-        assert 'AS runtime\nLABEL org.opencontainers.image.vendor="Acme"\n' in dockerfile
-        # The README as a fresh copy of this strategy has it, plus the user's line.
-        fresh = render(template, tmp_path / f"fresh-{strategy}", docker_strategy=strategy)
-        edit(fresh / "README.md", r"\A(# .*\n\n.*\n)", r"\1\nOwned by the widget team.\n")
-        assert (project / "README.md").read_text() == (fresh / "README.md").read_text()
-        assert read_toml(project / "pyproject.toml")["project"]["dependencies"] == ["idna>=3.7"]
-        git_save(project, f"Switch to {strategy}")
-
-    # Back where it started: every file the user edited is exactly as they committed it.
-    after = files(project)
-    assert {name: after[name] for name in ours} == ours
-
-
-def test_switching_strategy_surfaces_an_edit_of_strategy_specific_lines(
-    tmp_path: Path,
-) -> None:
-    """A line added against the strategy's own header comes back as a conflict, kept."""
-    template = template_repo(tmp_path / "template")
-    project = render(template, tmp_path / "project")
-    make_user_edits(project)
-
-    update(project, data={"docker_strategy": "wheel"})
-
-    assert answers_of(project)["docker_strategy"] == "wheel"
-    assert git(project, "diff", "--name-only", "--diff-filter=U") == "Dockerfile\n"
-    block = re.search(
-        r"^<<<<<<< before updating\n(.*?)^=======\n(.*?)^>>>>>>> after updating\n",
-        (project / "Dockerfile").read_text(),
-        re.MULTILINE | re.DOTALL,
-    )
-    assert block
-    assert block[1].startswith("# Widget team: rebuilt nightly.\n# Export strategy:")
-    assert block[2].startswith("# Wheel strategy:")
-    assert leftovers(project) == ["Dockerfile"], "the only conflict"
-
-
-def test_changing_python_version_on_update_changes_every_file_that_names_it(
-    tmp_path: Path,
-) -> None:
-    """`--data python_version=3.11`: the same files as a fresh 3.11 copy, user edits kept.
-
-    pyproject.toml, the Dockerfile's base image and the CI workflow move together
-    (the generated dependabot.yml sends users here to change the Python version).
-    """
-    template = template_repo(tmp_path / "template")
-    project = render(template, tmp_path / "project", python_version="3.13")
-    ours = make_user_edits(project)
-
-    update(project, data={"python_version": "3.11"})
-
-    assert leftovers(project) == []
-    fresh = files(render(template, tmp_path / "fresh", python_version="3.11"))
-    after = files(project)
-    assert set(after) == set(fresh) | set(ours)
-    unedited = {name for name in fresh if name not in ours}
-    assert {name: after[name] for name in unedited} == {name: fresh[name] for name in unedited}
-    pyproject = read_toml(project / "pyproject.toml")
-    assert pyproject["project"]["requires-python"] == ">=3.11,<4"
-    assert pyproject["project"]["dependencies"] == ["idna>=3.7"]
-    assert "ARG PYTHON_IMAGE=python:3.11-slim\n" in after["Dockerfile"]
-    assert 'LABEL org.opencontainers.image.vendor="Acme"' in after["Dockerfile"]
-
-
-@pytest.mark.docker
-@pytest.mark.slow
-def test_switched_strategy_image_builds_and_runs(
-    tmp_path: Path,
-    locked_project: Callable[..., Path],
-    build_image: Callable[..., Any],
-) -> None:
-    """Each Dockerfile a switch leaves behind builds, and its image says hello."""
-    template = template_repo(tmp_path / "template")
-    project = tmp_path / "project"
-    copy_project(project, template=template, vcs_ref=None)
-    # The lock the template's task wrote for the same answers (locked once a session).
-    locked = locked_project()
-    assert (project / "pyproject.toml").read_text() == (locked / "pyproject.toml").read_text()
-    shutil.copy2(locked / "poetry.lock", project / "poetry.lock")
-    run("git", "init", "--quiet", cwd=project)
-    git_save(project, "Generated and locked")
-
-    for strategy in ["wheel", "export", "environment"]:
-        update(project, data={"docker_strategy": strategy})
-        assert_strategy(project, strategy)
-        assert (project / "poetry.lock").read_text() == (locked / "poetry.lock").read_text()
-        git_save(project, f"Switch to {strategy}")
-        image = build_image(project, f"poetry-docker-template-test-switch-{strategy}")
-        assert image.run().stdout == "Hello, World!\n"
-
-
-# ── Bad answers on update ───────────────────────────────────────────────────
-
-
-@pytest.mark.parametrize(
-    ("data", "message"),
-    [
-        ({"package_name": "class"}, r"'package_name'.*'class' is a Python keyword"),
-        ({"docker_strategy": "bogus"}, r"Invalid choice for 'docker_strategy': 'bogus'"),
-        ({"python_version": "3.10"}, r"Invalid choice for 'python_version': '3.10'"),
-        ({"author_email": "platform"}, r"'author_email'.*not an e-mail address"),
-    ],
-    ids=lambda value: (
-        "-".join(f"{k}={v}" for k, v in value.items()) if isinstance(value, dict) else ""
-    ),
-)
-def test_bad_data_on_update_is_refused_and_the_project_untouched(
-    tmp_path: Path, data: dict[str, str], message: str
-) -> None:
-    """Copier validates `--data` before it writes: nothing to undo, nothing to commit."""
-    template = template_repo(tmp_path / "template")
-    project = render(template, tmp_path / "project")
-    make_user_edits(project)
-    change_template(template)
-    before = files(project)
-
-    with pytest.raises(ValueError, match=message):
-        update(project, data=data)
-
-    assert status(project) == ""
-    assert files(project) == before
-    assert answers_of(project)["_commit"] == "v1.0.0"
-
-
 # ── From the previous release to this working tree ─────────────────────────
+
+
+def as_updated(fresh: dict[str, str], before: dict[str, str]) -> dict[str, str]:
+    """What an update should leave: a fresh copy's files, but the project's own code
+    (`src/`, `tests/`: copier.yml's `_skip_if_exists`) as it was before the update."""
+
+    def owned(name: str) -> bool:
+        return name.startswith(("src/", "tests/"))
+
+    return {
+        **{name: text for name, text in fresh.items() if not owned(name)},
+        **{name: text for name, text in before.items() if owned(name)},
+    }
 
 
 def changelog_versions() -> list[str]:
@@ -605,7 +282,7 @@ def test_previous_release_updated_and_locked_builds_and_runs(
     }
     run("poetry", "check", "--lock", cwd=project)
     git_save(project, "Updated")
-    image = build_image(project, "poetry-docker-template-test-previous-release")
+    image = build_image(project, "previous-release")
     assert image.run().stdout == "Hello, World!\n"
 
 

@@ -2,115 +2,46 @@
 
 GitHub is out of reach here, so the workflows are checked statically: against
 their JSON schemas, by zizmor (offline audits), and by reading the parsed YAML for
-what they promise. The image job's own checks also run, against a stand-in
-`docker` (fast) and against a real image (docker tier).
+what they promise. The image job's own checks run in tests/test_image_checks.py.
 """
 
 from __future__ import annotations
 
-import json
-import os
 import re
-import stat
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
-from tests.conftest import ROOT, copy_project
-from tests.helpers import Image, answers_of, read_toml, run
+from tests.support.matrix import PYTHONS, STRATEGIES
+from tests.support.template import ROOT, answers_of, copy_project, read_toml
+from tests.support.workflows import (
+    PINS,
+    action_of,
+    all_steps,
+    check_schema,
+    load_workflow,
+    pins_in,
+    scripts,
+    steps,
+    steps_using,
+    the_step_using,
+    zizmor_findings,
+)
 
-STRATEGIES = ["export", "wheel", "environment"]
-PYTHONS = ["3.11", "3.12", "3.13", "3.14"]
 CASES = [(strategy, python) for strategy in STRATEGIES for python in PYTHONS]
-
-# Every action the workflows use: the commit each is pinned to, and that commit's tag.
-# Each commit was read from the action's own repository as `git rev-parse TAG^{commit}`
-# (the commit a tag points at, through an annotated tag if there is one). A new
-# version goes here and into every workflow at once.
-PINS: dict[str, tuple[str, str]] = {
-    "actions/checkout": ("3d3c42e5aac5ba805825da76410c181273ba90b1", "v7.0.1"),
-    "actions/setup-python": ("5fda3b95a4ea91299a34e894583c3862153e4b97", "v7.0.0"),
-    "docker/setup-buildx-action": ("37fe631027851001ddb9b187196cc803df7f5f0e", "v4.3.0"),
-    "docker/setup-qemu-action": ("96fe6ef7f33517b61c61be40b68a1882f3264fb8", "v4.2.0"),
-    "docker/build-push-action": ("53b7df96c91f9c12dcc8a07bcb9ccacbed38856a", "v7.3.0"),
-    "docker/login-action": ("4907a6ddec9925e35a0a9e82d7399ccc52663121", "v4.1.0"),
-    "docker/metadata-action": ("dc802804100637a589fabce1cb79ff13a1411302", "v6.2.0"),
-    "actions/create-github-app-token": ("1b10c78c7865c340bc4f6099eb2f838309f1e8c3", "v3.1.1"),
-    "peter-evans/create-pull-request": ("5f6978faf089d4d20b00c7766989d076bb2fc7f1", "v8.1.1"),
-}
-# Every pin above, in the one file the template's own Dependabot reads
+# Every pin in PINS, in the one file the template's own Dependabot reads
 # (.github/dependabot.yml): the generated workflows are Jinja files it cannot parse.
 PINS_FILE = ROOT / ".github" / "pins" / "action.yml"
 # The workflows every project gets.
 GENERATED_WORKFLOWS = ["ci.yml", "template-update.yml"]
-
-# `uses: owner/repo@<40 hex> # vX.Y.Z`, exactly: the form Dependabot keeps up to date.
-USES_LINE = re.compile(r"^\s*(?:-\s+)?uses:\s*(?P<target>\S+)(?P<comment>.*)$")
-PINNED = re.compile(r"^(?P<action>[\w.-]+/[\w.-]+)@(?P<sha>[0-9a-f]{40})$")
-TAG_COMMENT = re.compile(r"^ # (?P<tag>v\d+\.\d+\.\d+)$")
-
 ROOT_WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
-GREETING = "Hello, World!\n"
 ONLY_TAGS = "${{ !startsWith(github.ref, 'refs/tags/') }}"
 
 
-# ── Reading workflows ────────────────────────────────────────────────────────
-
-
-def load_workflow(path: Path) -> dict[str, Any]:
-    """The parsed workflow, with `on:` under "on" (YAML 1.1 reads the key as True)."""
-    workflow: dict[Any, Any] = yaml.safe_load(path.read_text())
-    if True in workflow:
-        workflow["on"] = workflow.pop(True)
-    return workflow
-
-
-def steps(job: dict[str, Any]) -> list[dict[str, Any]]:
-    found: list[dict[str, Any]] = job.get("steps", [])
-    return found
-
-
-def action_of(step: dict[str, Any]) -> str | None:
-    return step["uses"].split("@")[0] if "uses" in step else None
-
-
-def steps_using(job: dict[str, Any], action: str) -> list[dict[str, Any]]:
-    return [step for step in steps(job) if action_of(step) == action]
-
-
-def the_step_using(job: dict[str, Any], action: str) -> dict[str, Any]:
-    found = steps_using(job, action)
-    assert len(found) == 1, f"expected one {action} step, found {len(found)}"
-    return found[0]
-
-
-def scripts(job: dict[str, Any]) -> str:
-    """Every `run:` script of a job, one after another."""
-    return "\n".join(step["run"] for step in steps(job) if "run" in step)
-
-
-def all_steps(workflow: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
-    for name, job in workflow["jobs"].items():
-        for step in steps(job):
-            yield name, step
-
-
-def pins_in(path: Path) -> list[tuple[str, str, str]]:
-    """(action, sha, tag) of every `uses:` line, failing on one not in the pinned form."""
-    found = []
-    for number, line in enumerate(path.read_text().splitlines(), start=1):
-        if not (match := USES_LINE.match(line)):
-            continue
-        target, comment = match["target"], match["comment"]
-        pinned, tagged = PINNED.match(target), TAG_COMMENT.match(comment)
-        form = "`owner/repo@<40-hex sha> # vX.Y.Z`"
-        assert pinned, f"{path.name}:{number}: `{line.strip()}` is not {form}"
-        assert tagged, f"{path.name}:{number}: `{line.strip()}` is not {form}"
-        found.append((pinned["action"], pinned["sha"], tagged["tag"]))
-    return found
+# ── Pinned versions ──────────────────────────────────────────────────────────
 
 
 def dev_pin(name: str) -> str:
@@ -125,20 +56,6 @@ def image_pin(project: Path, name: str) -> str:
     match = re.search(rf"\b{re.escape(name)}==([\w.]+)", (project / "Dockerfile").read_text())
     assert match, f"the Dockerfile does not pin {name}"
     return match[1]
-
-
-def zizmor_findings(*inputs: Path) -> list[dict[str, Any]]:
-    """zizmor's offline audits at default settings; no config file, so nothing is muted."""
-    result = run("zizmor", "--offline", "--no-config", "--format", "json", *inputs, check=False)
-    findings: list[dict[str, Any]] = json.loads(result.stdout or "[]")
-    assert (result.returncode, findings) == (0, []), (
-        f"zizmor exited {result.returncode}:\n{json.dumps(findings, indent=2)}\n{result.stderr}"
-    )
-    return findings
-
-
-def check_schema(schema: str, *files: Path) -> None:
-    run("check-jsonschema", "--builtin-schema", schema, *files)
 
 
 # ── Rendered projects ────────────────────────────────────────────────────────
@@ -430,139 +347,6 @@ def test_dependabot_updates_weekly_after_a_cooldown_what_the_template_does_not_o
     workflows = sorted(p.name for p in (project / ".github" / "workflows").glob("*.yml"))
     excluded = [f".github/workflows/{name}" for name in workflows]
     assert updates["github-actions"]["exclude-paths"] == excluded
-
-
-# ── The image job's checks, run for real ─────────────────────────────────────
-
-FAKE_DOCKER = """#!/bin/sh
-# Stands in for the docker commands of the image job's checks. `run --rm IMAGE`
-# prints $FAKE_OUTPUT, `run --rm IMAGE id -u` $FAKE_UID; a detached container
-# logs $FAKE_OUTPUT and, when stopped, exits with $FAKE_STOP_CODE.
-case "$1 $2" in
-  "run --rm") [ "$3" = "$IMAGE" ] || exit 2
-              if [ "$#" -eq 3 ]; then printf '%s' "$FAKE_OUTPUT"; else echo "$FAKE_UID"; fi ;;
-  "run --detach") echo c0ffee ;;
-  "logs c0ffee") printf '%s' "$FAKE_OUTPUT" ;;
-  "ps --quiet") if [ -n "$FAKE_RUNNING" ]; then echo c0ffee; fi ;;
-  "stop c0ffee") echo c0ffee ;;
-  "wait c0ffee") echo "$FAKE_STOP_CODE" ;;
-  "rm --force") ;;
-  *) echo "unexpected: docker $*" >&2; exit 2 ;;
-esac
-"""
-
-
-def ci_workflow(repository: Path) -> Path:
-    """The generated CI workflow: ci.yml, or <slug>-ci.yml for a project in a monorepo."""
-    workflows = repository / ".github" / "workflows"
-    if (workflows / "ci.yml").is_file():
-        return workflows / "ci.yml"
-    (found,) = workflows.glob("*-ci.yml")
-    return found
-
-
-def image_checks(project: Path) -> list[dict[str, Any]]:
-    """The steps with a `run:` script that follow the image job's build."""
-    job = load_workflow(ci_workflow(project))["jobs"]["image"]
-    names = [action_of(step) for step in steps(job)]
-    after = steps(job)[names.index("docker/build-push-action") + 1 :]
-    return [step for step in after if "run" in step]
-
-
-def run_checks(project: Path, cwd: Path, env: dict[str, str]) -> list[int | None]:
-    """Each check as GitHub runs it, `shell: bash` being bash --noprofile --norc -eo
-    pipefail, with the workflow's env; None for a step whose `if:` is false (the only
-    conditions there are `env.SMOKE_TEST == '<mode>'`)."""
-    workflow_env = load_workflow(ci_workflow(project))["env"]
-    codes: list[int | None] = []
-    for step in image_checks(project):
-        if condition := step.get("if"):
-            mode = re.fullmatch(r"env\.SMOKE_TEST == '(\w+)'", condition)
-            assert mode, condition
-            if workflow_env["SMOKE_TEST"] != mode[1]:
-                codes.append(None)
-                continue
-        result = run(
-            "bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", step["run"],
-            cwd=cwd, env={**os.environ, **workflow_env, **env}, check=False,
-        )  # fmt: skip
-        codes.append(result.returncode)
-    return codes
-
-
-@pytest.fixture
-def fake_docker(tmp_path: Path) -> dict[str, str]:
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    docker = bin_dir / "docker"
-    docker.write_text(FAKE_DOCKER)
-    docker.chmod(docker.stat().st_mode | stat.S_IEXEC)
-    return {"PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}", "IMAGE": "ci-image:test"}
-
-
-@pytest.mark.parametrize(
-    ("output", "uid", "passes"),
-    [
-        (GREETING, "10001", [True, None, True]),
-        ("Hello, World!", "10001", [False, None, True]),
-        ("Hello, World!\n\n", "10001", [False, None, True]),
-        ("Hello, World! \n", "10001", [False, None, True]),
-        ("hello, world!\n", "10001", [False, None, True]),
-        ("", "10001", [False, None, True]),
-        (GREETING, "0", [True, None, False]),
-        (GREETING, "", [True, None, False]),
-    ],
-    ids=["exact", "no-newline", "extra-line", "trailing-space", "case", "empty", "root", "no-uid"],
-)
-def test_output_checks_fail_on_anything_but_the_promise(
-    rendered: Callable[[str, str], Path],
-    tmp_path: Path,
-    fake_docker: dict[str, str],
-    output: str,
-    uid: str,
-    passes: list[bool | None],
-) -> None:
-    """The smoke test compares the output byte for byte; the user check rejects root."""
-    env = {**fake_docker, "FAKE_OUTPUT": output, "FAKE_UID": uid}
-    codes = run_checks(rendered("export", "3.13"), tmp_path, env)
-    assert [None if code is None else code == 0 for code in codes] == passes
-
-
-@pytest.mark.parametrize(
-    ("output", "running", "stop_code", "passes"),
-    [
-        ("[INFO] Listening at: http://0.0.0.0:8000\n", "yes", "143", True),
-        ("[INFO] Listening at: http://0.0.0.0:8000\n", "yes", "0", True),
-        ("Traceback (most recent call last):\n", "", "1", False),
-        ("[INFO] Listening at: http://0.0.0.0:8000\n", "yes", "137", False),
-    ],
-    ids=["stopped-by-sigterm", "exited-cleanly", "crashed-at-start", "ignored-sigterm"],
-)
-def test_log_checks_need_the_line_and_a_prompt_stop(
-    tmp_path: Path,
-    fake_docker: dict[str, str],
-    output: str,
-    running: str,
-    stop_code: str,
-    passes: bool,
-) -> None:
-    """A long-running command passes once it logs the text and stops on SIGTERM."""
-    project = copy_project(tmp_path / "p", smoke_test="log", smoke_test_text="Listening at")
-    env = {**fake_docker, "FAKE_OUTPUT": output, "FAKE_RUNNING": running,
-           "FAKE_STOP_CODE": stop_code, "FAKE_UID": "10001"}  # fmt: skip
-    assert run_checks(project, tmp_path, env) == [None, 0 if passes else 1, 0]
-
-
-@pytest.mark.docker
-def test_image_checks_pass_on_the_real_image(
-    locked_project: Callable[..., Path],
-    build_image: Callable[..., Image],
-    tmp_path: Path,
-) -> None:
-    """The same scripts, on an image built from a rendered project."""
-    project = locked_project(docker_strategy="export", python_version="3.13")
-    image = build_image(project, "pdt-test-export-3.13")
-    assert run_checks(project, tmp_path, {"IMAGE": image.tag}) == [0, None, 0]
 
 
 # ── The template's own CI ────────────────────────────────────────────────────

@@ -25,7 +25,7 @@ runner, each from outside the workflow or in the one marked copy of it, and no o
 7. Poetry needs the package-index workaround (../shared/docs/ENVIRONMENT.md): the tool
    cache's Python also gets `poetry-plugin-pypi-mirror` (no dependencies; Poetry comes
    from the workflow's own install step), and act passes `POETRY_PYPI_MIRROR_URL`,
-   read at run time from `helpers.package_index_url()`.
+   read at run time from `shell.package_index_url()`.
 8. docker/setup-buildx-action gets `driver: docker` in a marked copy of the workflow: its
    default docker-container driver must pull moby/buildkit from a registry. With the
    docker driver BuildKit's `type=gha` cache is skipped (the Actions cache is not
@@ -54,9 +54,10 @@ from typing import Any
 
 import yaml
 
-from tests.conftest import ROOT
-from tests.helpers import answers_of, package_index_url, run
-from tests.test_workflows import load_workflow
+from tests.support.docker import SESSION
+from tests.support.shell import package_index_url, run
+from tests.support.template import ROOT, answers_of
+from tests.support.workflows import load_workflow
 
 # Copies of the actions the non-publish jobs use, at the SHAs the workflow pins.
 ACTIONS_TARBALL = ROOT.parent / "shared" / "ci" / "actions.tar.gz"
@@ -169,7 +170,7 @@ def runner_env(home: Path, node: Path) -> dict[str, str]:
 # ── The project under test ───────────────────────────────────────────────────
 
 COPY_HEADER = """\
-# COPY of {source} for act (tests/act.py), NOT the project's workflow.
+# COPY of {source} for act (tests/support/act.py), NOT the project's workflow.
 # The one change: every docker/setup-buildx-action step has `driver: docker`, because
 # the default docker-container driver must pull moby/buildkit, which cannot be done here.
 # Written by a YAML dumper: comments and layout are the original's no longer.
@@ -222,7 +223,10 @@ def commit_project(project: Path, dst: Path) -> Repository:
     url = f"https://github.com/{OWNER}/{answers_of(project)['project_slug']}"
     run("git", "init", "--quiet", "--initial-branch=main", cwd=path)
     run("git", "add", "--all", cwd=path)
-    run("git", "commit", "--quiet", "--message", "The project under test", cwd=path)
+    # The session in the message makes the commit, and so the image tag the workflow
+    # derives from it, this session's own.
+    message = f"The project under test (test session {SESSION})"
+    run("git", "commit", "--quiet", "--message", message, cwd=path)
     # act names the repository (github.repository) after this remote.
     run("git", "remote", "add", "origin", url, cwd=path)
     sha = run("git", "rev-parse", "HEAD", cwd=path).stdout.strip()
@@ -231,7 +235,8 @@ def commit_project(project: Path, dst: Path) -> Repository:
 
 
 def remove_images_of(repository: Repository) -> None:
-    """Remove the images a run loaded: the workflow tags them with the commit's SHA."""
+    """Remove the images a run loaded: the workflow tags them with the commit's SHA,
+    which the session id in its message makes this session's own (commit_project)."""
     listed = run("docker", "image", "ls", "--format", "{{.Repository}}:{{.Tag}}").stdout
     tags = [tag for tag in listed.split() if tag.endswith(f":{repository.sha}")]
     if tags:

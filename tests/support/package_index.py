@@ -18,7 +18,7 @@ import urllib.request
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from tests.helpers import package_index_url
+from tests.support.shell import package_index_url
 
 
 class PackageIndex:

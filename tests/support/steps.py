@@ -1,8 +1,8 @@
 """Run a workflow job's `run:` steps on this machine, as a GitHub runner runs them.
 
-act runs whole jobs (tests/act.py), but not one whose actions need GitHub itself: an
-App token, a pull request. Here the job's `run:` steps run for real, in order, in a
-directory the test prepared (a clone standing in for actions/checkout):
+act runs whole jobs (tests/support/act.py), but not one whose actions need GitHub
+itself: an App token, a pull request. Here the job's `run:` steps run for real, in
+order, in a directory the test prepared (a clone standing in for actions/checkout):
 
 - each with `bash --noprofile --norc -eo pipefail` (GitHub's `shell: bash`), the
   workflow's, the job's and the step's `env:`, and $GITHUB_OUTPUT and $RUNNER_TEMP;
@@ -22,13 +22,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tests.helpers import run
-from tests.test_workflows import load_workflow
+from tests.support.shell import run
+from tests.support.workflows import load_workflow
 
 EXPRESSION = re.compile(r"\$\{\{\s*(.*?)\s*\}\}")
 STEP_OUTPUT = re.compile(r"^steps\.([\w-]+)\.outputs\.([\w-]+)$")
 # The only conditions the workflows use: comparisons of a step's output, and-ed.
 COMPARISON = re.compile(r"^steps\.([\w-]+)\.outputs\.([\w-]+) (==|!=) '([^']*)'$")
+# The lint job's first check, by its name.
+CONFLICT_CHECK = "No conflict markers, no .rej files"
 
 
 @dataclass
@@ -166,3 +168,14 @@ class Job:
             actual = self.value(f"steps.{step}.outputs.{key}", results, values)
             met = met and ((actual == expected) == (operator == "=="))
         return met
+
+
+def conflict_check(project: Path, ci: Path | None = None) -> StepResult:
+    """CI's conflict check (the lint job's step), run in the project.
+
+    ci: the workflow to take the step from, when the project's own holds markers
+    (GitHub would then refuse the whole workflow: a failure too).
+    """
+    job = Job(ci or project / ".github/workflows/ci.yml", "lint")
+    results = job.run(project, project.parent / "runner-temp", only=CONFLICT_CHECK)
+    return results[CONFLICT_CHECK]

@@ -1,0 +1,86 @@
+"""Docker images the tests build, each tagged for this test session only.
+
+Test sessions share a Docker engine (a developer's beside CI's, two worktrees): with
+fixed tags they would overwrite and `docker image rm` each other's images. Every tag
+is `pdt-test-<name>-<session>`, the session being a random id made once, when a
+session first imports this module; at its end the session removes its own tags, and
+only those (the `docker_engine` fixture in conftest.py).
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+from tests.support.shell import package_index_url, run
+
+SESSION = uuid.uuid4().hex[:8]
+_PREFIX = "pdt-test-"
+
+
+def session_tag(name: str) -> str:
+    """The image tag of `name` in this test session: `pdt-test-<name>-<session>`."""
+    return f"{_PREFIX}{name}-{SESSION}"
+
+
+def session_images(docker: str) -> list[str]:
+    """The tags of this session's images on the engine."""
+    listed = run(docker, "image", "ls", "--format", "{{.Repository}}:{{.Tag}}").stdout
+    return [
+        tag
+        for tag in listed.split()
+        if tag.startswith(_PREFIX) and tag.partition(":")[0].endswith(f"-{SESSION}")
+    ]
+
+
+def remove_session_images(docker: str) -> None:
+    """`docker image rm` every image of this session, and no one else's."""
+    if tags := session_images(docker):
+        run(docker, "image", "rm", "--force", *tags, check=False)
+
+
+@dataclass(frozen=True)
+class Image:
+    """A built image and the plain-progress log of its build."""
+
+    tag: str
+    project: Path
+    log: str
+
+    def run(
+        self, *args: str, docker_args: tuple[str, ...] = (), check: bool = True
+    ) -> subprocess.CompletedProcess[str]:
+        return run("docker", "run", "--rm", *docker_args, self.tag, *args, check=check)
+
+
+def build_image(project: Path, name: str, *extra: str, index_url: str | None = None) -> Image:
+    """`docker build` a project as `session_tag(name)`, with plain progress, through the
+    tests' package index."""
+    tag = session_tag(name)
+    result = run(
+        "docker",
+        "build",
+        "--progress=plain",
+        "--build-arg",
+        f"PIP_INDEX_URL={index_url or package_index_url()}",
+        "--tag",
+        tag,
+        *extra,
+        ".",
+        cwd=project,
+    )
+    return Image(tag=tag, project=project, log=result.stderr + result.stdout)
+
+
+def build_steps(log: str) -> dict[str, bool]:
+    """Each build step of a --progress=plain log, and whether it came from the cache."""
+    names = dict(re.findall(r"^#(\d+) (\[[^\]]+\] .*)$", log, re.MULTILINE))
+    cached = set(re.findall(r"^#(\d+) CACHED$", log, re.MULTILINE))
+    return {
+        name: number in cached
+        for number, name in names.items()
+        if "[internal]" not in name and "] FROM " not in name  # base images are not cached
+    }

@@ -1,0 +1,63 @@
+"""This template under test: where it is, the answers every test starts from, rendering
+it (`copy_project`), and reading what a render holds."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import copier
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+ANSWERS: dict[str, Any] = yaml.safe_load((ROOT / "tests" / "answers.yml").read_text())
+
+
+def copy_project(
+    dst: Path,
+    *,
+    lock: bool = False,
+    template: Path = ROOT,
+    vcs_ref: str | None = "HEAD",
+    answers_file: str | None = None,
+    **overrides: Any,
+) -> Path:
+    """Render a template into dst: by default this working tree (HEAD plus edits).
+
+    Answers are tests/answers.yml with overrides on top, passed as `--data`, so
+    Copier validates them. With lock=True the template's tasks run (`poetry lock`).
+    vcs_ref=None takes the template's newest tag, as `copier copy` does.
+    answers_file: where the answers go (`--answers-file`), e.g. for a project in a
+    monorepo, `apps/app-a/.copier-answers.yml`.
+    """
+    copier.run_copy(
+        str(template),
+        dst,
+        data={**ANSWERS, **overrides},
+        defaults=True,
+        unsafe=True,
+        vcs_ref=vcs_ref,
+        skip_tasks=not lock,
+        quiet=True,
+        answers_file=answers_file or None,  # None: Copier's default, .copier-answers.yml
+    )
+    return dst
+
+
+def sample_file(template: Path, name: str) -> Path:
+    """A starter file of the template, by its rendered name: `sample_file(t, "README.md")`.
+
+    They sit in the project's folder and are written only for a new project (`starter`).
+    """
+    folder = template / "template" / "{{ project_dir }}"
+    return folder / f"{{% if starter %}}{name}{{% endif %}}.jinja"
+
+
+def answers_of(project: Path) -> dict[str, Any]:
+    answers: dict[str, Any] = yaml.safe_load((project / ".copier-answers.yml").read_text())
+    return answers
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    return tomllib.loads(path.read_text())
