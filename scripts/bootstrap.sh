@@ -6,8 +6,14 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 
-# Poetry and the plugins it needs before it can install the rest (see poetry.lock).
-BOOTSTRAP_PINS=(poetry==2.5.1 poetry-plugin-export==1.10.1 poetry-plugin-pypi-mirror==0.6.5)
+# Poetry and the plugins it needs before it can install the rest, at the versions of
+# includes/versions.jinja, the one place the template writes them.
+version() { sed -n "s/^{% set $1_version = \"\(.*\)\" %}\$/\1/p" includes/versions.jinja; }
+BOOTSTRAP_PINS=(
+  "poetry==$(version poetry)"
+  "poetry-plugin-export==$(version poetry_plugin_export)"
+  "poetry-plugin-pypi-mirror==$(version poetry_plugin_pypi_mirror)"
+)
 
 python=${PYTHON:-python3}
 "$python" -c 'import sys; sys.exit(sys.version_info < (3, 11))' \

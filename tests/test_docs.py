@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import run
+from tests.support.shell import run
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"

