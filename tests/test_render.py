@@ -138,70 +138,60 @@ def test_description_with_quotes_stays_valid_toml(tmp_path: Path) -> None:
     assert read_toml(project / "pyproject.toml")["project"]["description"] == text
 
 
-STAGES = ["tools", "manifest", "deps", "project", "runtime"]
+STAGES = ["tools", "manifest", "deps", "backend", "project", "dev", "runtime"]
 
 
-def the_run(stage: list[tuple[str, str]], containing: str) -> str:
-    """The one RUN instruction of a stage that contains a text."""
-    (found,) = [value for kind, value in stage if kind == "RUN" and containing in value]
-    return found
+def runs(stage: list[tuple[str, str]]) -> list[str]:
+    return [value for kind, value in stage if kind == "RUN"]
 
 
-def test_export_strategy(tmp_path: Path) -> None:
-    steps = stages(copy_project(tmp_path / "p", docker_strategy="export") / "Dockerfile")
-    assert list(steps) == STAGES
-    assert ("COPY", "pyproject.toml poetry.lock* ./") in steps["manifest"], "manifest only"
-    export = the_run(steps["manifest"], "poetry export")
-    assert "poetry export --only main" in export
-    assert "--without-hashes" not in export
-    # The dependency stage sees the exported requirements, nothing of the context.
-    deps = steps["deps"]
-    assert [v for k, v in deps if k == "COPY"] == [
-        "--from=manifest /app/requirements.txt /app/git-requirements.txt ./"
+def copies(stage: list[tuple[str, str]]) -> list[str]:
+    return [value for kind, value in stage if kind == "COPY"]
+
+
+def assert_dependencies_see_only_the_manifest(
+    steps: dict[str, list[tuple[str, str]]], strategy: str
+) -> None:
+    """The dependency stages see what the manifest stage derived, nothing of the context."""
+    assert copies(steps["manifest"]) == ["pyproject.toml poetry.lock* ./"]
+    assert runs(steps["manifest"]) == [f"python /opt/stages manifest {strategy}"]
+    derived = "/manifest/export/ /manifest/build-constraints.txt" if strategy == "export" else (
+        "/manifest/poetry/"
+    )  # fmt: skip
+    assert copies(steps["deps"]) == [f"--from=manifest {derived} ./"]
+    (install,) = runs(steps["deps"])
+    assert install.endswith(f"python /opt/stages deps {strategy}")
+    assert "--mount=type=secret,id=netrc" in install
+    assert "--mount=type=cache" in install
+    assert copies(steps["backend"]) == [
+        "--from=manifest /manifest/backend.txt /manifest/build-constraints.txt ./"
     ]
-    install = the_run(deps, "uv pip install")
-    assert "python -m venv --without-pip /app/.venv" in install
-    assert "--require-hashes" in install
-    assert_builds_a_wheel(steps["project"])
 
 
-def test_wheel_strategy(tmp_path: Path) -> None:
-    steps = stages(copy_project(tmp_path / "p", docker_strategy="wheel") / "Dockerfile")
-    assert list(steps) == STAGES
-    assert_poetry_installs_from_a_cut_down_manifest(steps)
-    assert_builds_a_wheel(steps["project"])
-
-
-def test_environment_strategy(tmp_path: Path) -> None:
-    steps = stages(copy_project(tmp_path / "p", docker_strategy="environment") / "Dockerfile")
-    assert list(steps) == STAGES
-    assert_poetry_installs_from_a_cut_down_manifest(steps)
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_stages(tmp_path: Path, strategy: str) -> None:
+    steps = stages(copy_project(tmp_path / "p", docker_strategy=strategy) / "Dockerfile")
+    assert list(steps) == STAGES, "the runtime image is the default (last) target"
+    assert_dependencies_see_only_the_manifest(steps, strategy)
+    # The project stage: the whole context, its build backend, nothing downloaded, and no
+    # secret mounted (BuildKit takes about a second to mount one, on every source edit).
     project = steps["project"]
     assert ("COPY", ". .") in project
-    assert "build_editable('/tmp/dist')" in the_run(project, "build_editable")
-    assert "build_wheel" not in str(project)
-    assert "--invalidation-mode checked-hash /app" in the_run(project, "compileall")
+    assert ("ARG", "PROJECT_VERSION") in project
+    assert runs(project) == [f"python /opt/stages project {strategy}"]
+    # Build steps run from tools' own venv and the copied stages package only.
+    assert copies(steps["tools"]) == ["docker/stages/ /opt/stages/"]
+    # A credential in PIP_INDEX_URL is refused before anything is downloaded.
+    first = runs(steps["tools"])[0]
+    assert first.index("python /opt/stages check-index") < first.index("pip install")
+
+
+def test_environment_keeps_its_files_off_the_path_for_dash_m(tmp_path: Path) -> None:
+    steps = stages(copy_project(tmp_path / "p", docker_strategy="environment") / "Dockerfile")
     runtime = dict(steps["runtime"])
-    assert runtime["CMD"] == '["hello"]'
     assert "PYTHONSAFEPATH=1" in runtime["ENV"]
     assert "PYTHONPATH" not in runtime["ENV"], "PYTHONPATH would put /app before site-packages"
-
-
-def assert_poetry_installs_from_a_cut_down_manifest(
-    steps: dict[str, list[tuple[str, str]]],
-) -> None:
-    assert ("COPY", "pyproject.toml poetry.lock* ./") in steps["manifest"]
-    assert "tomlkit.dumps" in the_run(steps["manifest"], "deps/pyproject.toml")
-    deps = steps["deps"]
-    assert [v for k, v in deps if k == "COPY"] == ["--from=manifest /app/deps/ ./"]
-    assert "poetry install --only main" in the_run(deps, "poetry install")
-
-
-def assert_builds_a_wheel(project: list[tuple[str, str]]) -> None:
-    assert ("COPY", ". .") in project, "the whole context: any layout, licence files, includes"
-    build = the_run(project, "build_wheel")
-    assert "package-mode" in build, "non-package projects are refused with a message"
-    assert "--no-deps" in build
+    assert "--from=project /app /app" in copies(steps["runtime"])
 
 
 @pytest.mark.parametrize("strategy", STRATEGIES)
@@ -213,15 +203,16 @@ def test_runtime_stage(tmp_path: Path, strategy: str) -> None:
     assert kinds.index("USER") > max(i for i, k in enumerate(kinds) if k in {"RUN", "COPY"})
     assert dict(runtime)["USER"] == "10001:10001"
     assert dict(runtime)["WORKDIR"] == "/app"
-    copies = [value for instruction, value in runtime if instruction == "COPY"]
-    assert copies[0] == "--from=tools /opt/tools/bin/dumb-init /usr/local/bin/dumb-init"
-    assert copies[1] == "--from=deps /app/.venv /app/.venv", "dependencies before the project"
-    assert copies[-1] == "--from=project /opt/project /app/.venv"
-    assert ("--from=project /app /app" in copies) == (strategy == "environment")
-    assert all("--from=" in value for value in copies), "nothing from the context"
+    found = copies(runtime)
+    assert found[0] == "--from=tools /opt/tools/bin/dumb-init /usr/local/bin/dumb-init"
+    assert found[1] == "--from=deps /app/.venv /app/.venv", "dependencies before the project"
+    output = "/app" if strategy == "environment" else "/opt/stage/app"
+    assert found[2:] == [f"--from=project {output} /app"], "then the project, last"
     assert dict(runtime)["ENTRYPOINT"] == '["dumb-init", "--"]'
     assert "PYTHONUNBUFFERED=1" in dict(runtime)["ENV"]
-    assert not any("apt-get" in value for _, value in runtime), "no apt without packages"
+    assert not any("apt-get" in value for value in runs(runtime)), "no apt without packages"
+    assert "VOLUME" not in kinds
+    assert "EXPOSE" not in kinds
 
 
 @pytest.mark.parametrize("strategy", STRATEGIES)
@@ -229,17 +220,53 @@ def test_command_and_extras_follow_the_answers(tmp_path: Path, strategy: str) ->
     project = copy_project(
         tmp_path / "p",
         docker_strategy=strategy,
-        docker_command="gunicorn  -c gunicorn.py mysite.wsgi:application",
+        docker_command="gunicorn  -c gunicorn.py factory:create_app() --forwarded-allow-ips=*",
         docker_extras="postgres  redis",
     )
     steps = stages(project / "Dockerfile")
-    assert dict(steps["runtime"])["CMD"] == (
-        '["gunicorn", "-c", "gunicorn.py", "mysite.wsgi:application"]'
-    )
-    # The extras reach the step that installs the dependencies, and only as a default.
-    stage = "manifest" if strategy == "export" else "deps"
-    assert ("ARG", 'EXTRAS="postgres redis"') in steps[stage]
-    assert '${EXTRAS:+--extras "$EXTRAS"}' in str(steps[stage])
+    command = '["gunicorn", "-c", "gunicorn.py", "factory:create_app()", "--forwarded-allow-ips=*"]'
+    assert dict(steps["runtime"])["CMD"] == command
+    assert dict(steps["dev"])["CMD"] == command
+    # The extras reach the stages that read them, and only as a default.
+    for stage in ("manifest", "dev") if strategy == "export" else ("manifest", "deps", "dev"):
+        assert ("ARG", 'EXTRAS="postgres redis"') in steps[stage], stage
+
+
+def test_entrypoint_form_fixes_the_program(tmp_path: Path) -> None:
+    project = copy_project(tmp_path / "p", docker_command="convert --to text",
+                           docker_entrypoint=True)  # fmt: skip
+    runtime = dict(stages(project / "Dockerfile")["runtime"])
+    assert runtime["ENTRYPOINT"] == '["dumb-init", "--", "convert"]'
+    assert runtime["CMD"] == '["--to", "text"]'
+
+
+@pytest.mark.parametrize("data_dir", ["/app/data", "/srv/data"])
+def test_data_dir_port_and_workdir_follow_the_answers(tmp_path: Path, data_dir: str) -> None:
+    project = copy_project(tmp_path / "p", docker_data_dir=data_dir, docker_port="8000",
+                           docker_workdir_is_data_dir=True)  # fmt: skip
+    steps = stages(project / "Dockerfile")
+    runtime = steps["runtime"]
+    assert ("VOLUME", f'["{data_dir}"]') in runtime
+    assert ("EXPOSE", "8000") in runtime
+    assert dict(runtime)["WORKDIR"] == data_dir
+    assert f"DATA_DIR={data_dir}" in dict(runtime)["ENV"]
+    # Inside /app the project stage makes it (the copy onto /app would reset its owner);
+    # elsewhere the runtime's user step does.
+    inside = data_dir.startswith("/app/")
+    assert runs(steps["project"])[0].endswith(f"--data-dir {data_dir}") == inside
+    assert (f"--mode 0700 {data_dir}" in runs(runtime)[0]) == (not inside)
+
+
+def test_build_steps_stage_runs_the_projects_own_script(tmp_path: Path) -> None:
+    project = copy_project(tmp_path / "p", docker_build_steps=True)
+    steps = stages(project / "Dockerfile")
+    assert list(steps) == [*STAGES[:5], "build-steps", *STAGES[5:]]
+    (script,) = runs(steps["build-steps"])
+    assert "sh docker/build-steps.sh" in script
+    assert "IMAGE_ROOT=/opt/image" in script
+    assert copies(steps["runtime"])[-1] == "--from=build-steps /opt/image/ /"
+    assert (project / "docker" / "build-steps.sh").is_file()
+    assert not (copy_project(tmp_path / "q") / "docker" / "build-steps.sh").exists()
 
 
 @pytest.mark.parametrize("strategy", STRATEGIES)
@@ -300,5 +327,5 @@ def test_no_folklore(tmp_path: Path) -> None:
             "alpine",
         ):
             assert folklore not in text, (strategy, folklore)
-        builders = text.split("AS runtime")[0]
+        builders = text.split("AS dev")[0]
         assert "PYTHONUNBUFFERED" not in builders, "pointless in a build stage"

@@ -108,17 +108,22 @@ def cut_manifest(pyproject: dict[str, Any], constraints: dict[str, list[str]]) -
         *("dependencies", "dev-dependencies", "group", "extras", "source"),
     )
     if constraints:
-        split = re.compile(r"([\w.-]+)(.*)")
         poetry["build-constraints"] = {
-            package: {m[1]: m[2] or "*" for m in map(split.fullmatch, found) if m}
-            for package, found in constraints.items()
+            package: as_table(found) for package, found in constraints.items()
         }
     cut = {"project": project} if project else {}
     cut |= keep(pyproject, "dependency-groups")
-    cut["tool"] = {"poetry": {**poetry, "package-mode": False}}
+    poetry["package-mode"] = False
+    cut["tool"] = {"poetry": poetry}
     Path("poetry").mkdir(exist_ok=True)
     Path("poetry/pyproject.toml").write_text(tomlkit.dumps(cut))
     shutil.copy("poetry.lock", "poetry/poetry.lock")
+
+
+def as_table(requirements: list[str]) -> dict[str, str]:
+    """["setuptools<70"] as Poetry's table: {"setuptools": "<70"}."""
+    split = (re.fullmatch(r"([\w.-]+)(.*)", r) for r in requirements)
+    return {m[1]: m[2] or "*" for m in split if m}
 
 
 def export(poetry: Any, lock_version: str) -> None:
