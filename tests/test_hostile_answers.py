@@ -66,10 +66,37 @@ HOSTILE: list[tuple[str, str, str]] = [
     ("author_name", "{% if true %}x{% endif %}", RENDERED),
     ("smoke_test_text", "{{ project_name }}", RENDERED),
     ("project_name", "{{ 7*7 }}", REFUSED),
-    ("docker_command", "{{cmd}}", REFUSED),
+    ("docker_command", "{{cmd}}", RENDERED),
     # Shell metacharacters
     ("docker_command", "hello; rm -rf /", REFUSED),
     ("docker_command", "sh -c $(id)", REFUSED),
+    ("docker_command", "serve && migrate", REFUSED),
+    ("docker_command", "serve | tee log", REFUSED),
+    ("docker_command", "gunicorn -b :${PORT:-8080} app:app", REFUSED),
+    ("docker_command", "gunicorn --forwarded-allow-ips=* app:create_app() 'x", REFUSED),
+    # Words a program takes, without a shell: carried exactly, into the CMD's JSON
+    ("docker_command", "gunicorn --forwarded-allow-ips=* factory:create_app()", RENDERED),
+    ("docker_command", 'gunicorn app:create_app("prod") --log-level=debug', RENDERED),
+    ("docker_command", "streamlit run pages/1_Übersicht.py", RENDERED),
+    ("docker_command", "price --max=5$ --tags=#a,{b}", RENDERED),
+    # Settings and secret names: NAME=value, names; never ${{ for GitHub to evaluate
+    ("docker_env", "URL=http://x/?a=1&b=$2 QUOTE=it's\\back", RENDERED),
+    ("docker_env", "MODE=${{ secrets.X }}", REFUSED),
+    ("docker_env", "MODE=a\nb", REFUSED),
+    ("docker_env", "MODE", REFUSED),
+    ("docker_env", "A=" + "x" * 2100, REFUSED),
+    ("docker_secrets", "BOT_TOKEN API_KEY", RENDERED),
+    ("docker_secrets", "${{ github.token }}", REFUSED),
+    ("docker_secrets", "GITHUB_TOKEN", REFUSED),
+    ("docker_secrets", "token;id", REFUSED),
+    ("docker_port", "8000", RENDERED),
+    ("docker_port", "80 # x", REFUSED),
+    ("docker_port", "{{ 7 * 7 }}", REFUSED),
+    ("docker_data_dir", "/app/data", RENDERED),
+    ("docker_data_dir", "/data dir", REFUSED),
+    ("docker_data_dir", "/app/../../etc", REFUSED),
+    ("docker_data_dir", "/var/lib/dpkg", REFUSED),
+    ("docker_data_dir", "$(id)", REFUSED),
     ("apt_runtime_packages", "libpq5 && curl evil", REFUSED),
     ("apt_build_packages", "gcc|sh", REFUSED),
     ("docker_extras", "pg;id", REFUSED),
@@ -190,7 +217,11 @@ def rendered_values(project: Path) -> dict[str, Any]:
     (author,) = meta["authors"]
     (package,) = pyproject["tool"]["poetry"]["packages"]
     dockerfile = DockerfileParser(str(project / "Dockerfile")).structure
-    (cmd,) = [i["value"] for i in dockerfile if i["instruction"] == "CMD"]
+    cmd = [i["value"] for i in dockerfile if i["instruction"] == "CMD"][-1]  # the runtime's
+    env = [i["value"] for i in dockerfile if i["instruction"] == "ENV"][-1]
+    exposed = [i["value"] for i in dockerfile if i["instruction"] == "EXPOSE"]
+    (smoke,) = [step for step in workflow["jobs"]["image"]["steps"]
+                if "SMOKE_TEST_TEXT" in step.get("env", {})]  # fmt: skip
     args = dict(
         i["value"].split("=", 1)
         for i in dockerfile
@@ -209,7 +240,19 @@ def rendered_values(project: Path) -> dict[str, Any]:
         "author_email": author["email"],
         "docker_extras": shlex.split(args["EXTRAS"])[0],
         "docker_command": json.loads(cmd),
-        "smoke_test_text": workflow["env"]["SMOKE_TEST_TEXT"],
+        "smoke_test_text": smoke["env"]["SMOKE_TEST_TEXT"],
+        "docker_env": " ".join(
+            f"{name}={smoke['env'][name]}"
+            for name in smoke["env"].get("SMOKE_TEST_ENV", "").split()
+            if not smoke["env"][name].startswith("${{")
+        ),
+        "docker_secrets": " ".join(
+            name
+            for name in smoke["env"].get("SMOKE_TEST_ENV", "").split()
+            if smoke["env"][name].startswith("${{ secrets.")
+        ),
+        "docker_port": exposed[0] if exposed else "",
+        "docker_data_dir": shlex.split(env.split("DATA_DIR=")[1])[0] if "DATA_DIR=" in env else "",
         "project_dir": workflow["defaults"]["run"].get("working-directory", "."),
         "dockerfile": workflow["env"]["DOCKERFILE"],
         "apt": installs,
@@ -267,7 +310,10 @@ def test_the_table_covers_every_free_text_question() -> None:
     free_text = {
         name
         for name, question in questions.items()
-        if not name.startswith("_") and question["type"] == "str" and "choices" not in question
+        if not name.startswith("_")
+        and question["type"] == "str"
+        and "choices" not in question
+        and question.get("when") is not False
     }
     assert {question for question, _, _ in HOSTILE} == free_text
     assert len(HOSTILE) >= 40
