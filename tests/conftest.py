@@ -47,10 +47,17 @@ def _isolated_environment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[
         # Poetry resolves through the simple index (see scripts/bootstrap.sh).
         "POETRY_PYPI_MIRROR_URL": package_index_url(),
     }
-    saved = {key: os.environ.get(key) for key in env}
+    # An activated venv (the dev one, when pytest runs from a shell that activated it)
+    # would be the one Poetry uses for every generated project.
+    unset = ["VIRTUAL_ENV"]
+    saved = {key: os.environ.get(key) for key in [*env, *unset]}
     os.environ.update(env)
+    for key in unset:
+        os.environ.pop(key, None)
     # Copier runs tasks with plumbum's copy of the environment, taken at import.
     with plumbum.local.env(**env):
+        for key in unset:
+            plumbum.local.env.pop(key, None)
         yield
     for key, value in saved.items():
         if value is None:
