@@ -16,12 +16,14 @@ import pytest
 import yaml
 
 from tests.support.matrix import PYTHONS, STRATEGIES
-from tests.support.template import ROOT, answers_of, copy_project, read_toml
+from tests.support.shell import run
+from tests.support.template import ROOT, answers_of, copy_project, read_toml, tool_versions
 from tests.support.workflows import (
     PINS,
     action_of,
     all_steps,
     check_schema,
+    ci_workflow,
     load_workflow,
     pins_in,
     scripts,
@@ -49,13 +51,6 @@ def dev_pin(name: str) -> str:
     dev = read_toml(ROOT / "pyproject.toml")["tool"]["poetry"]["group"]["dev"]["dependencies"]
     version: str = dev[name]
     return version
-
-
-def image_pin(project: Path, name: str) -> str:
-    """The version of a build tool that the project's Dockerfile installs."""
-    match = re.search(rf"\b{re.escape(name)}==([\w.]+)", (project / "Dockerfile").read_text())
-    assert match, f"the Dockerfile does not pin {name}"
-    return match[1]
 
 
 # ── Rendered projects ────────────────────────────────────────────────────────
@@ -94,15 +89,23 @@ def jobs(workflow: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 def test_generated_github_files(project: Path) -> None:
-    """The workflows and Dependabot's configuration, nothing left of Jinja."""
+    """The workflows, their scripts and action, Dependabot's configuration; no Jinja."""
     github = project / ".github"
     files = sorted(str(p.relative_to(github)) for p in github.rglob("*") if p.is_file())
-    assert files == ["dependabot.yml", *(f"workflows/{name}" for name in GENERATED_WORKFLOWS)]
+    assert files == [
+        "actions/poetry/action.yml", "dependabot.yml",
+        "scripts/conflict-check.sh", "scripts/smoke-test.sh", "scripts/test-in-image.sh",
+        *(f"workflows/{name}" for name in GENERATED_WORKFLOWS),
+    ]  # fmt: skip
     for path in github.rglob("*.yml"):
         text = path.read_text()
         assert "{%" not in text
         assert "{#" not in text
-        assert "{% raw" not in text
+
+
+def test_scripts_pass_shellcheck(project: Path) -> None:
+    scripts_dir = project / ".github" / "scripts"
+    run("shellcheck", "--shell=bash", *sorted(scripts_dir.glob("*.sh")))
 
 
 def test_generated_files_match_their_schemas(rendered: Callable[[str, str], Path]) -> None:
@@ -117,10 +120,11 @@ def test_zizmor_finds_nothing(project: Path) -> None:
     assert zizmor_findings(project) == []
 
 
-@pytest.mark.parametrize("name", GENERATED_WORKFLOWS)
+@pytest.mark.parametrize("name", [*GENERATED_WORKFLOWS, "action.yml"])
 def test_every_action_is_pinned_to_its_verified_commit(project: Path, name: str) -> None:
-    pins = pins_in(project / ".github" / "workflows" / name)
-    assert pins, "the workflow uses no action"
+    path = next((project / ".github").rglob(name))
+    pins = pins_in(path)
+    assert pins, "no action is used"
     for action, sha, tag in pins:
         assert action in PINS, f"{action} has no verified pin in PINS"
         assert (sha, tag) == PINS[action], f"{action}: {sha} # {tag} is not {PINS[action]}"
@@ -185,30 +189,41 @@ def test_triggers_and_concurrency(workflow: dict[str, Any]) -> None:
 def test_lint_job_runs_the_quality_gates_once(
     project: Path, jobs: dict[str, dict[str, Any]]
 ) -> None:
-    """pre-commit runs ruff, ruff format, mypy and hygiene; no tool runs twice."""
+    """The conflict check, the lock's freshness, then pre-commit (ruff, ruff format, mypy,
+    hygiene), each once; a project without a pre-commit configuration gets a notice."""
     lint = steps(jobs["lint"])
-    script = scripts(jobs["lint"])
-    assert "poetry check --lock" in script
     runs = [step["run"] for step in lint if "run" in step]
-    gate = runs.index("poetry run pre-commit run --all-files --show-diff-on-failure")
-    assert runs.index("poetry sync --no-interaction") < gate
-    assert not re.search(r"\b(ruff|mypy)\b", script), "pre-commit runs them, nothing else"
-    config = yaml.safe_load((project / ".pre-commit-config.yaml").read_text())
-    hooks = {hook["id"]: hook for repo in config["repos"] for hook in repo["hooks"]}
-    assert {repo["repo"] for repo in config["repos"]} == {"local"}, "nothing downloaded"
+    assert runs[0] == 'bash "$GITHUB_WORKSPACE/$SCRIPTS/conflict-check.sh"'
+    assert "python docker/stages lock-check" in runs
+    (gate,) = [s for s in lint if "pre-commit run" in s.get("run", "")]
+    assert gate["run"].splitlines() == [
+        "poetry sync --no-interaction",
+        "poetry run pre-commit run --all-files --show-diff-on-failure",
+    ]
+    (notice,) = [s for s in lint if "::notice::" in s.get("run", "")]
+    config = project / ".pre-commit-config.yaml"
+    assert gate["if"] == f"hashFiles('{config.name}') != ''"
+    assert notice["if"] == f"hashFiles('{config.name}') == ''"
+    assert not re.search(r"\b(ruff|mypy)\b", scripts(jobs["lint"])), "pre-commit runs them"
+    hooks = {hook["id"]: hook for repo in yaml.safe_load(config.read_text())["repos"]
+             for hook in repo["hooks"]}  # fmt: skip
     assert hooks["ruff-check"]["entry"] == "poetry run ruff check --force-exclude"
-    assert hooks["ruff-format"]["entry"] == "poetry run ruff format --force-exclude"
     assert hooks["mypy"]["entry"] == "poetry run mypy"
     # The first step checked conflict markers and .rej files: pre-commit skips them.
-    (step,) = [s for s in lint if s.get("run", "").startswith("poetry run pre-commit")]
-    skipped = set(step["env"]["SKIP"].split(","))
-    assert skipped == {"no-conflict-markers", "no-rej-files"} <= set(hooks)
-    assert runs.index(next(r for r in runs if "CONFLICT_MARKERS" in r)) < gate
+    assert set(gate["env"]["SKIP"].split(",")) == {"no-conflict-markers", "no-rej-files"}
+    assert {"no-conflict-markers", "no-rej-files"} <= set(hooks)
 
 
-def test_test_job_enforces_coverage(project: Path, jobs: dict[str, dict[str, Any]]) -> None:
-    """The job's `poetry run pytest` measures coverage and fails under the threshold."""
-    assert re.search(r"^poetry run pytest$", scripts(jobs["test"]), re.MULTILINE)
+def test_test_job_runs_pytest_in_the_development_image(
+    project: Path, jobs: dict[str, dict[str, Any]]
+) -> None:
+    """One environment for laptops and CI: compose.yaml's app service runs pytest, whose
+    addopts measure coverage and fail under the threshold."""
+    assert scripts(jobs["test"]) == 'bash "$GITHUB_WORKSPACE/$SCRIPTS/test-in-image.sh"'
+    script = (project / ".github" / "scripts" / "test-in-image.sh").read_text()
+    assert "docker compose run --rm app pytest" in script
+    compose = yaml.safe_load((project / "compose.yaml").read_text())
+    assert compose["services"]["app"]["build"]["target"] == "dev"
     pyproject = read_toml(project / "pyproject.toml")
     assert "--cov" in pyproject["tool"]["pytest"]["ini_options"]["addopts"]
     threshold = int(answers_of(project)["coverage_threshold"])
@@ -216,26 +231,18 @@ def test_test_job_enforces_coverage(project: Path, jobs: dict[str, dict[str, Any
 
 
 def test_poetry_is_the_one_the_image_builds_with(
-    project: Path, workflow: dict[str, Any], jobs: dict[str, dict[str, Any]]
+    project: Path, jobs: dict[str, dict[str, Any]]
 ) -> None:
-    """CI's Poetry is the Dockerfile's and the template's own (tests lock with it)."""
-    env = workflow["env"]
-    assert env["POETRY_VERSION"] == image_pin(project, "poetry") == dev_pin("poetry")
-    plugin = "poetry-plugin-export"
-    assert env["POETRY_PLUGIN_EXPORT_VERSION"] == image_pin(project, plugin) == dev_pin(plugin)
-    install = (
-        'python -m pip install "poetry==$POETRY_VERSION"'
-        ' "poetry-plugin-export==$POETRY_PLUGIN_EXPORT_VERSION"'
-    )
-    for name in ("lint", "test"):
-        script = scripts(jobs[name])
-        assert install in script, name
-        assert "poetry sync --no-interaction" in script, name
-
-
-def test_test_job_runs_pytest(jobs: dict[str, dict[str, Any]]) -> None:
-    lines = scripts(jobs["test"]).splitlines()
-    assert lines.index("poetry sync --no-interaction") < lines.index("poetry run pytest")
+    """CI's Poetry (the local action) is the Dockerfile's and the template's own."""
+    action = yaml.safe_load((project / ".github/actions/poetry/action.yml").read_text())
+    (install,) = [step["run"] for step in action["runs"]["steps"] if "run" in step]
+    versions = tool_versions()
+    dockerfile = (project / "Dockerfile").read_text()
+    for tool in ("poetry", "poetry-plugin-export"):
+        assert f"{tool}=={versions[tool]}" in install.split()
+        assert f"{tool}=={versions[tool]}" in dockerfile.split()
+    uses = [step.get("uses") for step in steps(jobs["lint"])]
+    assert "./.github/actions/poetry" in uses
 
 
 def test_image_job_builds_loads_and_checks_the_image(jobs: dict[str, dict[str, Any]]) -> None:
@@ -249,14 +256,21 @@ def test_image_job_builds_loads_and_checks_the_image(jobs: dict[str, dict[str, A
     assert build["tags"] == "${{ env.IMAGE }}"
     assert build["cache-from"] == "type=gha"
     assert build["cache-to"] == "type=gha,mode=max"
-
-    after = "\n".join(step["run"] for step in steps(job)[build_at + 1 :] if "run" in step)
-    assert 'docker run --rm "$IMAGE" > output.txt' in after
-    assert """printf '%s\\n' "$SMOKE_TEST_TEXT" > expected.txt""" in after
-    assert "cmp --silent expected.txt output.txt" in after
-    assert 'container=$(docker run --detach "$IMAGE")' in after
-    assert 'docker run --rm "$IMAGE" id -u' in after
-    assert 'test "$uid" -ne 0' in after
+    # The version from git, for backends that read it (.git is not in the context).
+    (version,) = [s for s in steps(job) if s.get("id") == "version"]
+    assert (
+        version["run"]
+        == 'echo "version=$(python docker/stages project-version)" >> "$GITHUB_OUTPUT"'
+    )
+    assert "PROJECT_VERSION=${{ steps.version.outputs.version }}" in build["build-args"]
+    assert steps(job)[0]["with"]["fetch-depth"] == 0, "the tags, for the version"
+    # The index's URL is a variable and its credential the netrc secret, never the URL.
+    assert "PIP_INDEX_URL=${{ vars.PIP_INDEX_URL }}" in build["build-args"]
+    assert build["secrets"].strip() == "netrc=${{ secrets.PACKAGE_INDEX_NETRC }}"
+    after = [step["run"] for step in steps(job)[build_at + 1 :] if "run" in step]
+    assert after[0] == 'bash "$GITHUB_WORKSPACE/$SCRIPTS/smoke-test.sh"'
+    assert 'uid=$(docker run --rm --entrypoint id "$IMAGE" -u)' in after[1]
+    assert 'test "$uid" -ne 0' in after[1]
 
 
 @pytest.mark.parametrize(
@@ -271,12 +285,31 @@ def test_image_job_builds_loads_and_checks_the_image(jobs: dict[str, dict[str, A
 def test_smoke_test_follows_the_answers(
     tmp_path: Path, answers: dict[str, Any], expected: tuple[str, str | None]
 ) -> None:
-    """The answers reach the workflow's env exactly, whatever characters they hold."""
+    """The answers reach the smoke test's env exactly, whatever characters they hold."""
     project = copy_project(tmp_path / "p", **answers)
-    env = load_workflow(project / ".github" / "workflows" / "ci.yml")["env"]
+    env = smoke_env(project)
     mode, text = expected
     assert env["SMOKE_TEST"] == mode
     assert env["SMOKE_TEST_TEXT"] == (text or answers["smoke_test_text"])
+    assert "SMOKE_TEST_ENV" not in env
+
+
+def test_smoke_test_gets_settings_and_secrets_from_the_secret_store(tmp_path: Path) -> None:
+    project = copy_project(tmp_path / "p", docker_env="MODE=prod URL=http://x/?a=1&b=2",
+                           docker_secrets="API_TOKEN BOT_TOKEN")  # fmt: skip
+    env = smoke_env(project)
+    assert env["SMOKE_TEST_ENV"].split() == ["MODE", "URL", "API_TOKEN", "BOT_TOKEN"]
+    assert (env["MODE"], env["URL"]) == ("prod", "http://x/?a=1&b=2")
+    assert env["API_TOKEN"] == "${{ secrets.API_TOKEN }}"
+    assert env["BOT_TOKEN"] == "${{ secrets.BOT_TOKEN }}"
+    assert zizmor_findings(project / ".github" / "workflows" / "ci.yml") == []
+
+
+def smoke_env(project: Path) -> dict[str, str]:
+    image = load_workflow(ci_workflow(project))["jobs"]["image"]
+    (step,) = [s for s in steps(image) if "smoke-test.sh" in s.get("run", "")]
+    env: dict[str, str] = step["env"]
+    return env
 
 
 def test_image_job_runs_the_tests_hadolint(jobs: dict[str, dict[str, Any]]) -> None:
@@ -346,7 +379,10 @@ def test_dependabot_updates_weekly_after_a_cooldown_what_the_template_does_not_o
     assert updates["pip"]["versioning-strategy"] == "lockfile-only"
     workflows = sorted(p.name for p in (project / ".github" / "workflows").glob("*.yml"))
     excluded = [f".github/workflows/{name}" for name in workflows]
-    assert updates["github-actions"]["exclude-paths"] == excluded
+    assert updates["github-actions"]["exclude-paths"] == [
+        *excluded,
+        ".github/actions/poetry/action.yml",
+    ]
 
 
 # ── The template's own CI ────────────────────────────────────────────────────
@@ -398,7 +434,9 @@ def test_pins_table_is_used_and_one_sha_per_action(rendered: Callable[[str, str]
     against the action's tag) is in PINS and in every workflow, the template's too.
     """
     workflows = rendered("export", "3.13") / ".github" / "workflows"
-    files = [*ROOT_WORKFLOWS, *(workflows / name for name in GENERATED_WORKFLOWS), PINS_FILE]
+    action = workflows.parent / "actions" / "poetry" / "action.yml"
+    files = [*ROOT_WORKFLOWS, *(workflows / name for name in GENERATED_WORKFLOWS), action,
+             PINS_FILE]  # fmt: skip
     seen: dict[str, set[tuple[str, str]]] = {}
     for path in files:
         for action, sha, tag in pins_in(path):
