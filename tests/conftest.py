@@ -57,7 +57,8 @@ def _isolated_environment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[
     # Copier runs tasks with plumbum's copy of the environment, taken at import.
     with plumbum.local.env(**env):
         for key in unset:
-            plumbum.local.env.pop(key, None)
+            if key in plumbum.local.env:
+                del plumbum.local.env[key]
         yield
     for key, value in saved.items():
         if value is None:

@@ -434,8 +434,8 @@ def test_pins_table_is_used_and_one_sha_per_action(rendered: Callable[[str, str]
     against the action's tag) is in PINS and in every workflow, the template's too.
     """
     workflows = rendered("export", "3.13") / ".github" / "workflows"
-    action = workflows.parent / "actions" / "poetry" / "action.yml"
-    files = [*ROOT_WORKFLOWS, *(workflows / name for name in GENERATED_WORKFLOWS), action,
+    local_action = workflows.parent / "actions" / "poetry" / "action.yml"
+    files = [*ROOT_WORKFLOWS, *(workflows / name for name in GENERATED_WORKFLOWS), local_action,
              PINS_FILE]  # fmt: skip
     seen: dict[str, set[tuple[str, str]]] = {}
     for path in files:
