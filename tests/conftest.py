@@ -14,7 +14,7 @@ from typing import Any
 import plumbum
 import pytest
 
-from tests.support import docker
+from tests.support import apps, docker
 from tests.support.shell import package_index_url, run, unavailable
 from tests.support.template import copy_project
 
@@ -143,3 +143,21 @@ def build_image(docker_engine: str) -> Callable[..., docker.Image]:
         return built[key]
 
     return build
+
+
+@pytest.fixture(scope="session")
+def application(
+    tmp_path_factory: pytest.TempPathFactory, build_image: Callable[..., docker.Image]
+) -> Callable[[str, str], tuple[apps.Application, docker.Image]]:
+    """Each fixture application, in place of the sample with the fixture's answers,
+    built once a session per strategy (tests/support/apps.py)."""
+    made: dict[tuple[str, str], tuple[apps.Application, docker.Image]] = {}
+
+    def make(name: str, strategy: str) -> tuple[apps.Application, docker.Image]:
+        if (name, strategy) not in made:
+            app = apps.put_application(name, strategy, tmp_path_factory.mktemp(name) / "project")
+            image = build_image(app.project, f"app-{name}-{strategy}", *app.build_args())
+            made[name, strategy] = (app, image)
+        return made[name, strategy]
+
+    return make
