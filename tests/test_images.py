@@ -343,12 +343,18 @@ def test_dockerignore_sends_the_project_and_keeps_secrets_and_junk_out(
     run(docker_engine, "build", "--file", str(lister), "--output", f"type=local,dest={out}",
         str(project))  # fmt: skip
     sent = {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()}
-    # The render's own Dockerfile, .dockerignore, answers file and pre-commit config stay out.
+    # The render's own Dockerfile, .dockerignore, answers file, compose files and pre-commit
+    # config stay out; its build steps (docker/stages) and its tests (the dev image runs
+    # them) go in.
     assert sent == {
         "README.md", "poetry.lock", "pyproject.toml",
         f"src/{PACKAGE}/__init__.py", f"src/{PACKAGE}/__main__.py", f"src/{PACKAGE}/py.typed",
+        "tests/test_hello.py", *(f"docker/stages/{name}" for name in STAGES_FILES),
         *(path for path in MESSY_TREE if path in KEPT),
     }  # fmt: skip
+
+
+STAGES_FILES = ["__main__.py", "base.py", "dependencies.py", "project.py"]
 
 
 # Beside the project, what a team's working copy holds after a few weeks.
@@ -356,14 +362,22 @@ KEPT = {
     "LICENSE", "NOTICE", "README.rst", "manage.py", "alembic.ini", "gunicorn.conf.py",
     "migrations/0001_initial.py", "data/countries.csv", "docs/index.md", "scripts/seed.py",
     f"src/{PACKAGE}/templates/index.html", f"src/{PACKAGE}/data/prices.json",
-    "other_pkg/__init__.py", "config/settings.toml",
+    "other_pkg/__init__.py", "config/settings.toml", "tests/test_x.py", "tests/conftest.py",
+    # A package's own `secrets` module is code: only a root `secrets/` folder is a secret's.
+    f"src/{PACKAGE}/secrets/__init__.py",
 }  # fmt: skip
 MESSY_TREE = sorted({
     *KEPT,
     # Secrets, at the root and deeper down.
     ".env", ".env.local", "config/.env.production", ".netrc", ".pypirc", "certs/server.key",
     "certs/server.pem", "id_rsa", "id_ed25519.pub", ".ssh/config", ".aws/credentials",
-    ".docker/config.json",
+    ".docker/config.json", f"src/{PACKAGE}/.env", f"src/{PACKAGE}/certs/client.key",
+    ".secrets/db-password", "secrets/api-token", "deploy/app.secret", "ops/keys.secrets",
+    ".streamlit/secrets.toml", f"src/{PACKAGE}/.streamlit/secrets.toml", "credentials.json",
+    "gcp/prod-service-account.json", "client_secret_42.json", ".meltano/meltano.yml",
+    f"src/{PACKAGE}/.meltano/x", ".kube/config", "terraform.tfstate",
+    # The dev files compose and the dev container read.
+    "compose.override.yaml", ".devcontainer/devcontainer.json",
     # Version control, CI and the template's own files.
     ".git/HEAD", ".github/workflows/extra.yml", ".gitignore", "docker-compose.yml",
     # Environments, caches, build output.
@@ -373,8 +387,6 @@ MESSY_TREE = sorted({
     f"src/{PACKAGE}.egg-info/PKG-INFO", "node_modules/x/index.js",
     # Editors and operating systems.
     ".idea/workspace.xml", ".vscode/settings.json", f"src/{PACKAGE}/.x.py.swp", ".DS_Store",
-    # Tests.
-    "tests/test_x.py", "tests/conftest.py",
 })  # fmt: skip
 
 

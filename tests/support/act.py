@@ -25,7 +25,9 @@ runner, each from outside the workflow or in the one marked copy of it, and no o
 7. Poetry needs the package-index workaround (../shared/docs/ENVIRONMENT.md): the tool
    cache's Python also gets `poetry-plugin-pypi-mirror` (no dependencies; Poetry comes
    from the workflow's own install step), and act passes `POETRY_PYPI_MIRROR_URL`,
-   read at run time from `shell.package_index_url()`.
+   read at run time from `shell.package_index_url()`; the same URL is the repository
+   variable `PIP_INDEX_URL` (`--var`), which the image and dev-image builds use as a
+   team's own index.
 8. docker/setup-buildx-action gets `driver: docker` in a marked copy of the workflow: its
    default docker-container driver must pull moby/buildkit from a registry. With the
    docker driver BuildKit's `type=gha` cache is skipped (the Actions cache is not
@@ -370,6 +372,8 @@ class Act:
             "--no-skip-checkout",
             f"--secret=GITHUB_TOKEN={DUMMY_TOKEN}",
             f"--env=POETRY_PYPI_MIRROR_URL={package_index_url()}",
+            # The repository variable a team sets for its own index (vars.PIP_INDEX_URL).
+            f"--var=PIP_INDEX_URL={package_index_url()}",
             f"--action-cache-path={cache}",
         ]
         if self.actions:
