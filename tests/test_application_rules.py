@@ -106,14 +106,17 @@ def wait_for_log(docker: str, container: str, text: str, timeout: float = 30) ->
 # ── The project's own build backend, and its version ─────────────────────────
 
 
-def test_without_project_version_a_git_versioned_project_reports_0_0_0(
-    tmp_path: Path, build_image: Callable[..., Image]
+def test_without_project_version_a_git_versioned_project_stops_saying_how(
+    tmp_path: Path, docker_engine: str
 ) -> None:
-    """The control for the dynamic-versioning fixture: the version comes from the build
-    argument (.git is not in the build context), without it the backend's fallback."""
+    """The control for the dynamic-versioning fixture: .git is not in the build context,
+    so without the build argument the image would carry a wrong version; the build stops
+    in the project stage and names the argument (the backend alone fails on git)."""
     app = put_application("dynamic-versioning", "export", tmp_path / "project")
-    image = build_image(app.project, "app-dynamic-versioning-no-version")
-    assert image.run().stdout == "versioned-api 0.0.0\n"
+    result = run(docker_engine, "build", "--progress=plain", ".", cwd=app.project, check=False)
+    assert result.returncode != 0
+    assert "takes the version from git, which the build does not" in result.stderr
+    assert "PROJECT_VERSION=$(python docker/stages project-version)" in result.stderr
 
 
 def test_an_old_sdist_without_its_build_constraints_fails_saying_what_to_pin(

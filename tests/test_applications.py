@@ -116,8 +116,9 @@ def canonical(name: str) -> str:
 
 
 def distributions(image: Image) -> set[tuple[str, str]]:
-    listing = image.run("python", "-c", (
+    # Python as the entrypoint: an image may fix its own program (docker_entrypoint).
+    listing = image.run("-c", (
         "import importlib.metadata as m, json;"
         "print(json.dumps([(d.metadata['Name'], d.version) for d in m.distributions()]))"
-    )).stdout  # fmt: skip
+    ), docker_args=("--entrypoint", "python")).stdout  # fmt: skip
     return {(canonical(name), version) for name, version in json.loads(listing)}
