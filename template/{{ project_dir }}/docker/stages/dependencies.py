@@ -225,6 +225,9 @@ def deps(strategy: str) -> None:
     groups = [] if strategy == "dev" else ["--only", "main"]
     if strategy == "dev":
         run(sys.executable, "-m", "venv", "--without-pip", DEV_VENV)
+    else:  # /app/.venv, where the runtime stage copies it from; without pip
+        os.environ["POETRY_VIRTUALENVS_IN_PROJECT"] = "true"
+        os.environ["POETRY_VIRTUALENVS_OPTIONS_NO_PIP"] = "true"
     poetry = ["poetry", "install", "--no-interaction", "--no-directory", "--compile"]
     run(*poetry, *groups, *extras, hint=BUILD_HINT)
 
