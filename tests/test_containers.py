@@ -197,9 +197,11 @@ def test_compose_runs_the_app_beside_its_database_and_leaves_nothing(
 def test_watch_syncs_an_edit_and_rebuilds_on_a_new_lock(compose_project: Path) -> None:
     """`up --watch`: a source edit is live in the running app without a rebuild; a new
     dependency (pyproject.toml and poetry.lock) rebuilds the dev image, and it imports."""
-    watcher = subprocess.Popen(["docker", "compose", "up", "--watch"], cwd=compose_project,
-                               env=compose_env(), stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL)  # fmt: skip
+    log = compose_project.parent / "watch.log"
+    with log.open("w") as output:
+        command = ["docker", "compose", "up", "--watch"]
+        watcher = subprocess.Popen(command, cwd=compose_project, env=compose_env(),
+                                   stdout=output, stderr=subprocess.STDOUT)  # fmt: skip
 
     def app(*command: str) -> subprocess.CompletedProcess[str]:
         return compose(compose_project, "exec", "-T", "app", *command, check=False)
@@ -209,7 +211,8 @@ def test_watch_syncs_an_edit_and_rebuilds_on_a_new_lock(compose_project: Path) -
                    f"{COMPOSE_PROJECT}-app").stdout  # fmt: skip
 
     try:
-        until(lambda: app("true").returncode == 0, 300)
+        until(lambda: "Watch enabled" in log.read_text(), 300)
+        until(lambda: app("true").returncode == 0, 60)
         built = image_id()
         source = compose_project / "src" / "acme_widget_service" / "__init__.py"
         source.write_text(source.read_text().replace("Hello, World!", "Hello, watch!"))

@@ -113,17 +113,6 @@ def test_git_dependency_is_installed_at_the_locked_commit(
     assert image.run().stdout == "Hello, World!\n"
 
 
-def test_index_packages_keep_their_hash_check(
-    with_git_dependency: Callable[[str], tuple[Image, str]],
-) -> None:
-    """The git dependency goes in on its own; everything from the index, its own
-    dependency six included, is still installed with --require-hashes."""
-    image, _ = with_git_dependency("export")
-    steps = [line for line in image.log.splitlines() if "uv pip install" in line]
-    assert any("--require-hashes" in line for line in steps), image.log
-    assert image.run("python", "-c", "import six").returncode == 0
-
-
 # ── A monorepo: the project below the repository's root, libraries by path ──
 
 MONOREPO = ROOT / "tests" / "fixtures" / "monorepo" / "repo"
@@ -176,7 +165,7 @@ def test_monorepo_project_runs_with_its_libraries_installed_for_real(
     links = image.run("sh", "-c", "cat /app/.venv/lib/*/site-packages/*.pth", check=False)
     assert "/src/" not in links.stdout
     # The generated CI's own smoke test and non-root check, on this image.
-    assert run_checks(image.project, tmp_path, {"IMAGE": image.tag}) == [0, None, 0]
+    assert run_checks(image.project, tmp_path, {"IMAGE": image.tag}) == [0, 0]
 
 
 def test_monorepo_ci_builds_from_the_repository_root(tmp_path: Path) -> None:
