@@ -327,18 +327,47 @@ class Act:
     workdir: Path
     actions: dict[str, Path] = field(default_factory=dict)
 
-    def run_jobs(self, repository: Repository, jobs: list[str]) -> dict[str, JobRun]:
-        """Run the jobs side by side, one act invocation each; wait for all of them."""
-        missing = pinned_actions(repository.source_workflow, jobs) - set(self.actions)
+    def run_jobs(
+        self,
+        repository: Repository,
+        jobs: list[str],
+        *,
+        workflow: str | None = None,
+        env: dict[str, str] | None = None,
+    ) -> dict[str, JobRun]:
+        """Run the jobs side by side, one act invocation each; wait for all of them.
+
+        workflow: another of the repository's workflows than CI's, by file name (run
+        from a marked copy too); env: variables for every step (act's `--env`).
+        """
+        source = (
+            load_workflow(repository.path / ".github" / "workflows" / workflow)
+            if workflow
+            else repository.source_workflow
+        )
+        missing = pinned_actions(source, jobs) - set(self.actions)
         assert not self.actions or not missing, (
             f"{ACTIONS_TARBALL} has no copy of {sorted(missing)}: add them at those SHAs"
         )
         with ThreadPoolExecutor(max_workers=len(jobs)) as pool:
-            runs = pool.map(lambda job: self.run_job(repository, job), jobs)
+            runs = pool.map(
+                lambda job: self.run_job(repository, job, workflow=workflow, env=env), jobs
+            )
             return {run.job: run for run in runs}
 
-    def run_job(self, repository: Repository, job: str) -> JobRun:
+    def run_job(
+        self,
+        repository: Repository,
+        job: str,
+        *,
+        workflow: str | None = None,
+        env: dict[str, str] | None = None,
+    ) -> JobRun:
         work = Path(tempfile.mkdtemp(prefix=f"{job}-", dir=self.workdir))
+        copy = repository.workflow
+        if workflow:
+            source = repository.path / ".github" / "workflows" / workflow
+            copy = act_workflow(source, work / f"{Path(workflow).stem}.act.yml")
         home, cache = work / "home", work / "cache"
         home.mkdir()
         # checkout fetches https://github.com/<owner>/<repo>: git takes it from here.
@@ -348,8 +377,9 @@ class Act:
         python_tool_cache(cache / "tool_cache", repository.python)
         started = time.monotonic()
         result = run(
-            self.executable, "push", "--job", job, "--workflows", repository.workflow, "--json",
+            self.executable, "push", "--job", job, "--workflows", copy, "--json",
             *self.options(repository, cache),
+            *(f"--env={name}={value}" for name, value in (env or {}).items()),
             cwd=repository.path, env=runner_env(home, self.node_bin), check=False,
             timeout=TIMEOUT_SECONDS,
         )  # fmt: skip
