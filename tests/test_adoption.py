@@ -37,6 +37,9 @@ CASES = {
 INFRASTRUCTURE = {
     "Dockerfile", ".dockerignore", ".copier-answers.yml", ".github/dependabot.yml",
     ".github/workflows/ci.yml", ".github/workflows/template-update.yml",
+    # The supply chain (issue 27): the audit, the secret scan and what they accept.
+    ".github/workflows/audit.yml", ".github/scripts/audit.py", ".github/scripts/secret-scan.sh",
+    ".secrets.baseline", "accepted-advisories.toml",
 }  # fmt: skip
 
 
