@@ -24,6 +24,7 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
+from dockerfile_parse import DockerfileParser
 
 from tests.support.docker import SESSION, session_tag
 from tests.support.matrix import STRATEGIES
@@ -267,6 +268,20 @@ def build_with_credential_in_url(
                  f"PIP_INDEX_URL={with_credential(index.url)}", *options, ".",
                  cwd=project, check=False)  # fmt: skip
     return result, index.requests - before
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_no_step_names_the_index_url(tmp_path: Path, strategy: str) -> None:
+    """BuildKit shows a step's command, build arguments expanded, as its title: the index
+    URL is read from the environment (ENV), never named in a command."""
+    project = copy_project(tmp_path / "p", docker_strategy=strategy, apt_build_packages="gcc")
+    names = re.compile(r"PIP_INDEX_URL|UV_DEFAULT_INDEX|POETRY_PYPI_MIRROR_URL")
+    naming = [
+        (step["instruction"], step["value"].split()[0])
+        for step in DockerfileParser(str(project / "Dockerfile")).structure
+        if names.search(step["value"])
+    ]
+    assert naming == [("ARG", "PIP_INDEX_URL"), ("ENV", "PATH=/opt/tools/bin:$PATH")]
 
 
 @pytest.mark.docker
