@@ -7,7 +7,8 @@ runner, each from outside the workflow or in the one marked copy of it, and no o
 1. The runner is this host (`-P <runs-on label>=-self-hosted`): no runner image can be
    pulled. act runs under `env -i` with PATH, HOME and the machine's TLS, proxy, pip and
    DOCKER_HOST variables only, and HOME/XDG dirs of its own, so nothing leaks in from
-   the user's shell or lands in their home.
+   the user's shell or lands in their home; nor from the project's own `.secrets`,
+   `.vars` or `.env` files, which act would otherwise read.
 2. Each job runs in its own act invocation with its own action cache and tool cache, so
    no job sees what another installed (on GitHub each job gets a fresh machine).
 3. Node 24, which the pinned actions ask for (`runs.using: node24`), from the npm package
@@ -375,11 +376,16 @@ class Act:
             f'[url "file://{repository.path}"]\n\tinsteadOf = {repository.url}\n'
         )
         python_tool_cache(cache / "tool_cache", repository.python)
+        empty = work / "empty"
+        empty.touch()
         started = time.monotonic()
         result = run(
             self.executable, "push", "--job", job, "--workflows", copy, "--json",
             *self.options(repository, cache),
             *(f"--env={name}={value}" for name, value in (env or {}).items()),
+            # Not the project's own .secrets, .vars or .env, which act reads by default
+            # (a project with a database has a .secrets/ folder): GitHub reads none.
+            *(f"--{kind}-file={empty}" for kind in ("secret", "var", "env")),
             cwd=repository.path, env=runner_env(home, self.node_bin), check=False,
             timeout=TIMEOUT_SECONDS,
         )  # fmt: skip
