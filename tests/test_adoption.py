@@ -56,6 +56,9 @@ INFRASTRUCTURE = {
     ".github/scripts/conflict-check.sh", ".github/scripts/smoke-test.sh",
     ".github/scripts/test-in-image.sh",
     ".github/workflows/ci.yml", ".github/workflows/template-update.yml",
+    # The supply chain (issue 27): the audit, the secret scan and what they accept.
+    ".github/workflows/audit.yml", ".github/scripts/audit.py", ".github/scripts/secret-scan.sh",
+    ".secrets.baseline", "accepted-advisories.toml",
 }  # fmt: skip
 
 

@@ -4,8 +4,9 @@ Slow tier. In every Docker strategy's rendering, the sample passes mypy --strict
 pre-commit (every hook, as CI's lint job runs it) and pytest's coverage threshold.
 Then, one planted fault at a time in the default project: a type error fails mypy,
 naming it; an unformatted file fails pre-commit at ruff format; a conflict marker
-and a .rej file fail it at their own hooks; an untested function drops coverage
-under `coverage_threshold` and fails pytest. Each fault is undone after its test.
+and a .rej file fail it at their own hooks, a token at detect-secrets and a workflow
+open to injection at zizmor; an untested function drops coverage under
+`coverage_threshold` and fails pytest. Each fault is undone after its test.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ HOOK_LINE = re.compile(r"^(\S.*?)\.{3,}(?:\([^)]*\))?(Passed|Failed|Skipped)$", 
 ALL_HOOKS = {
     "no conflict markers", "no .rej files", "trailing whitespace", "files end in one newline",
     "YAML parses", "TOML parses", "no large files added", "ruff check", "ruff format", "mypy",
+    "no secrets", "zizmor",
 }  # fmt: skip
 
 
@@ -145,6 +147,27 @@ def test_a_rej_file_fails_pre_commit_at_its_hook(broken: Path) -> None:
     outcomes, output = pre_commit(broken)
     assert failed(outcomes) == {"no .rej files"}, output
     assert re.search(r"^pyproject\.toml\.rej$", output, re.MULTILINE)
+
+
+def test_a_planted_token_fails_pre_commit_at_detect_secrets(broken: Path) -> None:
+    token = "ghp_" + "Zq7Xw2Vb9Kp4" * 3  # a GitHub token's shape, made here
+    plant(broken, f"src/{PACKAGE}/settings.py", f'"""Planted: a token."""\n\nTOKEN = "{token}"\n')
+    outcomes, output = pre_commit(broken)
+    assert failed(outcomes) == {"no secrets"}, output
+    assert f"Location:    src/{PACKAGE}/settings.py:3" in output
+    assert token not in output, "the place, never the value"
+
+
+def test_a_workflow_weakness_fails_pre_commit_at_zizmor(broken: Path) -> None:
+    """A team's own workflow that expands a pull request's title in its script."""
+    plant(broken, ".github/workflows/greet.yml", (
+        "name: Greet\non: pull_request\npermissions: {}\njobs:\n  greet:\n"
+        "    runs-on: ubuntu-24.04\n    steps:\n"
+        '      - run: echo "Thanks for ${{ github.event.pull_request.title }}"\n'
+    ))  # fmt: skip
+    outcomes, output = pre_commit(broken)
+    assert failed(outcomes) == {"zizmor"}, output
+    assert "template-injection" in output
 
 
 def test_an_untested_function_fails_pytest_under_the_threshold(broken: Path) -> None:

@@ -75,6 +75,7 @@ def test_render_with_pytest_copie(copie: Copie, strategy: str, python_version: s
     assert "poetry-plugin-export" in poetry["requires-plugins"]
     assert set(poetry["group"]["dev"]["dependencies"]) == {
         "pytest", "pytest-cov", "ruff", "mypy", "pre-commit", "pre-commit-hooks",
+        "detect-secrets", "zizmor",
     }  # fmt: skip
     assert pyproject["tool"]["mypy"]["strict"] is True
     assert pyproject["tool"]["mypy"]["files"] == ["src", "tests"]

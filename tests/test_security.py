@@ -20,8 +20,10 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
+from dockerfile_parse import DockerfileParser
 
 from tests.support.docker import SESSION, session_tag
 from tests.support.matrix import STRATEGIES
@@ -244,6 +246,96 @@ def test_the_credential_is_not_in_the_provenance(
     log = result.stdout + result.stderr
     assert [place for place, data in found.items() if SECRET.encode() in data] == []
     assert SECRET not in log
+
+
+# ── A credential typed into the URL ──────────────────────────────────────────
+
+
+def with_credential(url: str) -> str:
+    """The same index URL with the user and the token in it, as many CI set-ups carry it."""
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(netloc=f"{USER}:{SECRET}@{parts.netloc}"))
+
+
+def build_with_credential_in_url(
+    docker: list[str], project: Path, index: PackageIndex, *options: str
+) -> tuple[subprocess.CompletedProcess[str], int]:
+    """The documented build argument, the credential inside it and no netrc secret:
+    the build's result, and how many requests reached the index meanwhile."""
+    before = index.requests
+    result = run(*docker, "build", "--progress=plain", "--network=host", "--build-arg",
+                 f"PIP_INDEX_URL={with_credential(index.url)}", *options, ".",
+                 cwd=project, check=False)  # fmt: skip
+    return result, index.requests - before
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_no_step_names_the_index_url(tmp_path: Path, strategy: str) -> None:
+    """BuildKit shows a step's command, build arguments expanded, as its title: the index
+    URL is read from the environment (ENV), never named in a command."""
+    project = copy_project(tmp_path / "p", docker_strategy=strategy, apt_build_packages="gcc")
+    names = re.compile(r"PIP_INDEX_URL|UV_DEFAULT_INDEX|POETRY_PYPI_MIRROR_URL")
+    naming = [
+        (step["instruction"], step["value"].split()[0])
+        for step in DockerfileParser(str(project / "Dockerfile")).structure
+        if names.search(step["value"])
+    ]
+    assert naming == [("ARG", "PIP_INDEX_URL"), ("ENV", "PATH=/opt/tools/bin:$PATH")]
+
+
+@pytest.mark.docker
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_a_credential_in_the_index_url_stops_the_build_at_its_first_step(
+    private_project: Callable[[str], Path],
+    private_index: PackageIndex,
+    docker_engine: str,
+    strategy: str,
+) -> None:
+    """The tools stage refuses the URL before anything downloads, pointing at the netrc
+    secret; the token is in no log line and no image is left. The control is the same
+    URL without the credential: `built(strategy)` (the tests above) builds with it."""
+    tag = session_tag(f"credential-in-url-{strategy}")
+    result, requests = build_with_credential_in_url(
+        [docker_engine], private_project(strategy), private_index, "--tag", tag
+    )
+    log = result.stdout + result.stderr
+    assert result.returncode != 0, log
+    assert requests == 0, "nothing was downloaded from the index"
+    assert "PIP_INDEX_URL holds a user name or password" in log
+    assert "as the netrc secret (--secret id=netrc,src=~/.netrc)" in log
+    # The failed step: the tools stage's first RUN, which runs `check-index` first.
+    failed = re.findall(r"^ERROR: failed to solve: process .*$", log, re.MULTILINE)
+    assert len(failed) == 1, log
+    assert failed[0].startswith('ERROR: failed to solve: process "/bin/sh -c python /opt/stages '
+                                'check-index '), failed[0]  # fmt: skip
+    assert re.search(r"^#\d+ \[tools [0-9/]+\] RUN .*check-index", log, re.MULTILINE), log
+    assert [line for line in log.splitlines() if SECRET in line] == []
+    assert run(docker_engine, "image", "inspect", tag, check=False).returncode != 0
+
+
+@pytest.mark.docker
+def test_a_credential_in_the_index_url_reaches_no_provenance(
+    attesting_docker: list[str],
+    private_project: Callable[[str], Path],
+    private_index: PackageIndex,
+    tmp_path: Path,
+) -> None:
+    """The publish job's export, mode=max provenance and all: with the credential in the
+    URL the build stops and exports nothing, so no attestation can record the token.
+    (test_the_credential_is_not_in_the_provenance shows that a build that does finish
+    records its index URL there: the reason the build must not finish.)"""
+    oci = tmp_path / "image.oci.tar"
+    result, requests = build_with_credential_in_url(
+        attesting_docker, private_project("export"), private_index,
+        "--provenance=mode=max", "--output", f"type=oci,dest={oci}",
+    )  # fmt: skip
+    log = result.stdout + result.stderr
+    assert result.returncode != 0, log
+    assert requests == 0
+    assert "PIP_INDEX_URL holds a user name or password" in log
+    assert SECRET not in log
+    # buildx opens the destination before the build: it stays empty.
+    assert not oci.exists() or oci.stat().st_size == 0, "nothing exported, no attestation"
 
 
 # ── The generated workflow ───────────────────────────────────────────────────

@@ -159,8 +159,11 @@ def test_least_privilege(workflow: dict[str, Any], jobs: dict[str, dict[str, Any
         "lint": {"contents": "read"},
         "test": {"contents": "read"},
         "image": {"contents": "read"},
-        "publish": {"contents": "read", "packages": "write"},
-    }
+        # The image's attestation: a Sigstore certificate for this run, and its storage.
+        "publish": {
+            "contents": "read", "packages": "write", "id-token": "write", "attestations": "write",
+        },
+    }  # fmt: skip
 
 
 def test_checkouts_do_not_persist_credentials(workflow: dict[str, Any]) -> None:

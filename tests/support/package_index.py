@@ -28,6 +28,7 @@ class PackageIndex:
         self.upstream = package_index_url().rstrip("/") + "/"
         self.requested: set[str] = set()
         self.refused = 0
+        self.requests = 0  # every request, answered or refused
         self.private: dict[str, Path] = {}  # wheel file name -> path
         expected = (
             "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
@@ -43,6 +44,7 @@ class PackageIndex:
                 self.do_GET()
 
             def do_GET(self) -> None:
+                index.requests += 1
                 if expected and self.headers.get("Authorization") != expected:
                     index.refused += 1
                     self.reply(401, b"credentials needed", "text/plain",

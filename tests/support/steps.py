@@ -100,7 +100,9 @@ class Job:
         runner_temp.mkdir(parents=True, exist_ok=True)
         for index, step in enumerate(self.steps):
             key = step.get("id") or step.get("name") or step["uses"].split("@")[0]
-            met = not failed and self.condition(step.get("if"), results, values)
+            # With `only`, another step's `if:` is not evaluated: that step does not run.
+            other = only not in (None, step.get("name", key))
+            met = not failed and (other or self.condition(step.get("if"), results, values))
             result = StepResult(index, step.get("name", key), met)
             results[key] = result
             if not met:

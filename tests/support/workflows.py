@@ -29,6 +29,7 @@ PINS: dict[str, tuple[str, str]] = {
     "docker/metadata-action": ("dc802804100637a589fabce1cb79ff13a1411302", "v6.2.0"),
     "actions/create-github-app-token": ("1b10c78c7865c340bc4f6099eb2f838309f1e8c3", "v3.1.1"),
     "peter-evans/create-pull-request": ("5f6978faf089d4d20b00c7766989d076bb2fc7f1", "v8.1.1"),
+    "actions/attest": ("1e69f48acb82d1966a394da916b4c1698aa569d6", "v4.2.2"),
 }
 
 # `uses: owner/repo@<40 hex> # vX.Y.Z`, exactly: the form Dependabot keeps up to date.
