@@ -161,8 +161,7 @@ def test_an_update_leaves_the_project_files_alone(
     shutil.copytree(project, copy)
     git(copy, "add", "--all")
     git(copy, "commit", "--quiet", "--message", "Adopt the template")
-    copier.run_recopy(copy, defaults=True, overwrite=True, unsafe=True, skip_tasks=True,
-                      quiet=True, vcs_ref="HEAD")  # fmt: skip
+    copier.run_recopy(copy, defaults=True, overwrite=True, quiet=True, vcs_ref="HEAD")
     rewritten = {line[3:] for line in git(copy, "status", "--porcelain").splitlines()}
     assert rewritten <= INFRASTRUCTURE
     assert git(copy, "diff", "--stat", before, "--", ".", *(f":!{f}" for f in INFRASTRUCTURE)) == ""

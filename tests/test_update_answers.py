@@ -81,8 +81,8 @@ def test_switching_strategy_surfaces_an_edit_of_strategy_specific_lines(
         re.MULTILINE | re.DOTALL,
     )
     assert block
-    assert block[1].startswith("# Widget team: rebuilt nightly.\n# Export strategy:")
-    assert block[2].startswith("# Wheel strategy:")
+    assert block[1].startswith("# Widget team: rebuilt nightly.\n# Export strategy ")
+    assert block[2].startswith("# Wheel strategy")
     assert leftovers(project) == ["Dockerfile"], "the only conflict"
 
 
