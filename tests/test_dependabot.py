@@ -145,7 +145,7 @@ def test_template_update_after_dependabot_ends_without_a_conflict(
 
     assert answers_of(project)["_commit"] == "v2.0.0"
     fresh = render(template, tmp_path / "fresh", vcs_ref="v2.0.0")
-    check = conflict_check(project, ci=fresh / ".github" / "workflows" / "ci.yml")
+    check = conflict_check(project, script=fresh / ".github" / "scripts" / "conflict-check.sh")
     if as_configured:
         assert bumped == OWNED_BY_DEPENDABOT
         assert leftovers(project) == []
