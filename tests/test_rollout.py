@@ -523,3 +523,16 @@ def test_the_job_finds_conflicts_with_cis_own_check(tmp_path: Path) -> None:
     # Right after the checkout: it needs nothing else, and fails fast.
     assert ci.steps.index(check) == 1
     assert action_of(ci.steps[0]) == "actions/checkout"
+
+
+@pytest.mark.parametrize(
+    ("update_bot", "rendered"), [("workflow", True), ("both", True), ("renovate", False)]
+)
+def test_the_workflow_and_its_script_come_unless_renovate_alone_updates(
+    tmp_path: Path, update_bot: str, rendered: bool
+) -> None:
+    project = copy_project(tmp_path / "project", update_bot=update_bot)
+    assert (project / WORKFLOW).exists() is rendered
+    assert (project / SCRIPT).exists() is rendered
+    names = yaml.safe_load((project / ".copier-answers.yml").read_text())
+    assert names["update_bot"] == update_bot
