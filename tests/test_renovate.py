@@ -314,7 +314,7 @@ def test_renovates_digest_survives_the_next_template_update(
     The control is the answer alone: Copier renders the project's version anew with
     the recorded answers and takes every difference from that as the team's edit, so
     the Dockerfile keeps the old digest, update after update, while the answers file
-    claims the new one (docs/decisions/0016-base-image-digest-in-an-answer.md).
+    claims the new one (docs/decisions/0017-base-image-digest-in-an-answer.md).
     """
     new_digest = "sha256:" + "2" * 64
     template = template_repo(tmp_path / "template")
