@@ -54,7 +54,7 @@ INFRASTRUCTURE = {
     "docker/stages/__main__.py", "docker/stages/base.py", "docker/stages/dependencies.py",
     "docker/stages/project.py", ".github/dependabot.yml", ".github/actions/poetry/action.yml",
     ".github/scripts/conflict-check.sh", ".github/scripts/smoke-test.sh",
-    ".github/scripts/test-in-image.sh",
+    ".github/scripts/test-in-image.sh", ".github/scripts/template-update.sh",
     ".github/workflows/ci.yml", ".github/workflows/template-update.yml",
 }  # fmt: skip
 
@@ -76,7 +76,6 @@ def adopt(project: Path, *extra: str, output: str) -> None:
             f'--data smoke_test_text="{output}" ' + " ".join(extra),
         )
         .replace("<template-url-or-path>", f"--vcs-ref HEAD {ROOT}")
-        .replace("copier copy ", "copier copy --trust ")  # TODO(issue 28): no tasks
     )
     # `copier` and `python3` as the user's PATH has them, here the dev environment's.
     bin_dir = Path(sys.executable).parent
