@@ -133,9 +133,9 @@ def poetry_add(project: Path, *packages: str) -> None:
 
 def copy_project(dst: Path, *, lock: bool = False, **answers: Any) -> Path:
     """Render this working tree's template (HEAD plus edits) with ANSWERS and `answers`
-    on top, which Copier validates; lock=True runs the template's task (`poetry lock`)."""
-    # Imported here, after run.main has set up the environment: Copier runs its tasks
-    # with plumbum's copy of the environment, taken when plumbum is imported.
+    on top, which Copier validates; lock=True then runs `poetry lock` in it (the
+    template has no tasks: a new project's first `poetry install` writes the lock)."""
+    # Imported here, after run.main has set up the environment.
     import copier
 
     copier.run_copy(
@@ -143,11 +143,11 @@ def copy_project(dst: Path, *, lock: bool = False, **answers: Any) -> Path:
         dst,
         data={**ANSWERS, **answers},
         defaults=True,
-        unsafe=True,
         vcs_ref="HEAD",
-        skip_tasks=not lock,
         quiet=True,
     )
+    if lock:
+        run("poetry", "lock", "--no-interaction", cwd=dst)
     return dst
 
 

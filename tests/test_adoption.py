@@ -54,7 +54,7 @@ INFRASTRUCTURE = {
     "docker/stages/__main__.py", "docker/stages/base.py", "docker/stages/dependencies.py",
     "docker/stages/project.py", ".github/dependabot.yml", ".github/actions/poetry/action.yml",
     ".github/scripts/conflict-check.sh", ".github/scripts/smoke-test.sh",
-    ".github/scripts/test-in-image.sh",
+    ".github/scripts/test-in-image.sh", ".github/scripts/template-update.sh",
     ".github/workflows/ci.yml", ".github/workflows/template-update.yml",
     # The supply chain (issue 27): the audit, the secret scan and what they accept.
     ".github/workflows/audit.yml", ".github/scripts/audit.py", ".github/scripts/secret-scan.sh",
@@ -79,7 +79,6 @@ def adopt(project: Path, *extra: str, output: str) -> None:
             f'--data smoke_test_text="{output}" ' + " ".join(extra),
         )
         .replace("<template-url-or-path>", f"--vcs-ref HEAD {ROOT}")
-        .replace("copier copy ", "copier copy --trust ")  # TODO(issue 28): no tasks
     )
     # `copier` and `python3` as the user's PATH has them, here the dev environment's.
     bin_dir = Path(sys.executable).parent
@@ -164,8 +163,7 @@ def test_an_update_leaves_the_project_files_alone(
     shutil.copytree(project, copy)
     git(copy, "add", "--all")
     git(copy, "commit", "--quiet", "--message", "Adopt the template")
-    copier.run_recopy(copy, defaults=True, overwrite=True, unsafe=True, skip_tasks=True,
-                      quiet=True, vcs_ref="HEAD")  # fmt: skip
+    copier.run_recopy(copy, defaults=True, overwrite=True, quiet=True, vcs_ref="HEAD")
     rewritten = {line[3:] for line in git(copy, "status", "--porcelain").splitlines()}
     assert rewritten <= INFRASTRUCTURE
     assert git(copy, "diff", "--stat", before, "--", ".", *(f":!{f}" for f in INFRASTRUCTURE)) == ""

@@ -3,8 +3,9 @@
 `copier update` leaves git-style markers (`<<<<<<< before updating` ...
 `>>>>>>> after updating`) where a team and the template changed the same lines, or,
 with `--conflict rej`, a `<file>.rej` beside the file. The lint job's step "No
-conflict markers, no .rej files" runs here for real (tests/support/steps.py) in a rendered
-project committed to git, with one such leftover planted at a time.
+conflict markers, no .rej files" runs the script `.github/scripts/conflict-check.sh`:
+it runs here for real in a rendered project committed to git, with one such leftover
+planted at a time, and once through the lint job's own step (tests/support/steps.py).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import pytest
 
 from tests.support.git import git_save
 from tests.support.shell import run
-from tests.support.steps import CONFLICT_CHECK, Job, StepResult
+from tests.support.steps import CONFLICT_CHECK, Job, StepResult, conflict_check
 from tests.support.template import copy_project
 
 # What a project may hold (a file's path and text) and whether the check must fail.
@@ -45,9 +46,8 @@ def rendered(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def check(project: Path) -> StepResult:
-    job = Job(project / ".github" / "workflows" / "ci.yml", "lint")
-    result = job.run(project, project.parent / "runner-temp", only=CONFLICT_CHECK)[CONFLICT_CHECK]
-    assert result.ran
+    result = conflict_check(project)
+    assert "::error" not in result.stderr, "annotations go to stdout, where GitHub reads them"
     return result
 
 
@@ -62,6 +62,26 @@ def test_a_rendered_project_passes(rendered: Path, tmp_path: Path) -> None:
     result = check(committed_copy(rendered, tmp_path / "project"))
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout == "No conflict markers, no .rej files.\n"
+
+
+@pytest.mark.parametrize("planted", [False, True], ids=["clean", "a-conflict"])
+def test_the_lint_job_runs_the_script(rendered: Path, tmp_path: Path, planted: bool) -> None:
+    """The step as GitHub runs it: `bash "$GITHUB_WORKSPACE/$SCRIPTS/conflict-check.sh"`."""
+    project = committed_copy(rendered, tmp_path / "project")
+    if planted:
+        (project / "README.md").write_text("<<<<<<< before updating\n")
+    job = Job(project / ".github" / "workflows" / "ci.yml", "lint")
+    assert job.step_named(CONFLICT_CHECK)["run"] == (
+        'bash "$GITHUB_WORKSPACE/$SCRIPTS/conflict-check.sh"'
+    )
+    result = job.run(project, tmp_path / "runner-temp", only=CONFLICT_CHECK)[CONFLICT_CHECK]
+    assert result.ran
+    assert result.returncode == (1 if planted else 0), result.stdout + result.stderr
+    assert ("::error file=README.md,line=1::" in result.stdout) is planted
+
+
+def test_the_script_passes_shellcheck(rendered: Path) -> None:
+    run("shellcheck", "--shell=bash", rendered / ".github" / "scripts" / "conflict-check.sh")
 
 
 @pytest.mark.parametrize("committed", [True, False], ids=["committed", "untracked"])

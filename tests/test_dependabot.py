@@ -77,6 +77,7 @@ def dependabot_may_change(config: dict[str, Any], ecosystem: str, path: str) -> 
 FILES = {
     ".github/workflows/ci.yml": "github-actions",
     ".github/workflows/template-update.yml": "github-actions",
+    ".github/actions/poetry/action.yml": "github-actions",
     ".github/workflows/deploy.yml": "github-actions",
     "pyproject.toml": "pip",
     "poetry.lock": "pip",
@@ -96,6 +97,19 @@ def test_each_file_has_one_owner(tmp_path: Path) -> None:
              if dependabot_may_change(config(project), ecosystem, path)}  # fmt: skip
     assert owned == OWNED_BY_DEPENDABOT
     assert not list((ROOT / "template").glob("poetry.lock*")), "the template has no lock"
+
+
+@pytest.mark.parametrize(
+    ("update_bot", "dependabot"), [("workflow", True), ("both", False), ("renovate", False)]
+)
+def test_dependabot_only_where_renovate_is_not_the_dependency_bot(
+    tmp_path: Path, update_bot: str, dependabot: bool
+) -> None:
+    """One dependency bot per repository: with Renovate (tests/test_renovate.py), two
+    bots would propose the same poetry.lock update twice."""
+    project = copy_project(tmp_path / "project", update_bot=update_bot)
+    assert (project / ".github" / "dependabot.yml").exists() is dependabot
+    assert (project / "renovate.json").exists() is not dependabot
 
 
 def bump(path: Path, pattern: str, replacement: str) -> None:
@@ -145,7 +159,7 @@ def test_template_update_after_dependabot_ends_without_a_conflict(
 
     assert answers_of(project)["_commit"] == "v2.0.0"
     fresh = render(template, tmp_path / "fresh", vcs_ref="v2.0.0")
-    check = conflict_check(project, ci=fresh / ".github" / "workflows" / "ci.yml")
+    check = conflict_check(project, script=fresh / ".github" / "scripts" / "conflict-check.sh")
     if as_configured:
         assert bumped == OWNED_BY_DEPENDABOT
         assert leftovers(project) == []

@@ -2,27 +2,24 @@
 
 from __future__ import annotations
 
-import os
-import sys
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from tests.support.shell import path_without_poetry, run
-from tests.support.template import ROOT
+from tests.support.shell import run
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
 def project(installed_project: Callable[..., Path]) -> Path:
-    """The default project, locked by the template's task, installed, under git."""
+    """The default project, locked with `poetry lock`, installed, under git."""
     return installed_project()
 
 
-def test_copy_task_leaves_a_consistent_lock(project: Path) -> None:
+def test_the_lock_is_consistent(project: Path) -> None:
     assert (project / "poetry.lock").is_file()
     run("poetry", "check", "--lock", "--strict", cwd=project)
 
@@ -64,16 +61,3 @@ def test_build_produces_a_wheel_with_the_script(project: Path, tmp_path: Path) -
         "acme_widget_service-0.1.0.dist-info/entry_points.txt"
     )
     assert b"hello=acme_widget_service:main" in entry_points.replace(b" ", b"")
-
-
-def test_without_poetry_the_task_says_what_to_do(tmp_path: Path) -> None:
-    """`copier copy --trust` with no Poetry on PATH explains instead of failing."""
-    env = {**os.environ, "PATH": path_without_poetry()}
-    result = run(
-        sys.executable, "-m", "copier", "copy", "--trust", "--defaults", "--vcs-ref", "HEAD",
-        "--data", "project_name=Acme Widget Service", str(ROOT), str(tmp_path / "p"),
-        env=env,
-    )  # fmt: skip
-    assert "poetry-docker-template: no poetry.lock yet: Poetry is not on PATH\n" in result.stderr
-    assert not (tmp_path / "p" / "poetry.lock").exists()
-    assert (tmp_path / "p" / "pyproject.toml").is_file()

@@ -135,6 +135,16 @@ HOSTILE: list[tuple[str, str, str]] = [
     ("coverage_threshold", "90 # comment", REFUSED),
     ("coverage_threshold", "\uff19\uff10", REFUSED),  # full-width digits, int() reads 90
     ("coverage_threshold", "9" * 600, REFUSED),
+    # The base image's tag (asked with Renovate, validated whenever given): a slim tag of
+    # the project's Python, optionally @sha256:<64 hex>; anything else is refused
+    ("python_image_tag", "3.13-slim\n", REFUSED),
+    ("python_image_tag", "3.13-slim AS evil", REFUSED),
+    ("python_image_tag", "3.13-slim; rm -rf /", REFUSED),
+    ("python_image_tag", "{{ python_version }}-slim", REFUSED),
+    ("python_image_tag", "--platform=linux/arm64", REFUSED),
+    ("python_image_tag", "3.13-slim@sha256:" + "A" * 64, REFUSED),
+    ("python_image_tag", "3.13-slim@sha256:" + "a" * 65, REFUSED),
+    ("python_image_tag", "3.13-slim\u200b", REFUSED),
     # Very long strings
     ("project_name", "A.b_c-d 9" + "x" * 91, RENDERED),
     ("project_slug", "a" * 100, RENDERED),

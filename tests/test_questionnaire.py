@@ -176,6 +176,11 @@ BAD_ANSWERS = [
     ({"coverage_threshold": "abc"}, "use a number from 0 to 100", "'abc' is not a whole"),
     ({"coverage_threshold": "85.5"}, "use a number from 0 to 100", "not a whole number"),
     ({"coverage_threshold": ""}, "use a number from 0 to 100", "not a whole number"),
+    ({"update_bot": "dependabot"}, None, "Invalid choice"),
+    ({"python_image_tag": "3.12-slim"}, 'use "3.13-slim"', "not a slim tag of Python 3.13"),
+    ({"python_image_tag": "3.13"}, 'use "3.13-slim"', "not a slim tag of Python 3.13"),
+    ({"python_image_tag": "3.13-slim@sha256:abc"}, 'use "3.13-slim"', "64 hex digits"),
+    ({"python_image_tag": "3.13-slim@latest"}, 'use "3.13-slim"', "not a slim tag"),
 ]  # fmt: skip
 
 
@@ -241,6 +246,9 @@ def test_project_name_is_required(tmp_path: Path) -> None:
         {"apt_build_packages": "g++ libstdc++-12-dev", "docker_command": "hello --help"},
         {"coverage_threshold": "0"},
         {"coverage_threshold": "100"},
+        {"update_bot": "renovate", "python_image_tag": "3.13-slim@sha256:" + "0123abcd" * 8},
+        {"update_bot": "both", "python_image_tag": "3.13.1-slim"},
+        {"update_bot": "renovate", "python_version": "3.12", "python_image_tag": "3.12-slim"},
     ],
 )
 def test_good_answers_pass(tmp_path: Path, answers: dict[str, Any]) -> None:

@@ -1,9 +1,9 @@
-"""The quick start: the lock task, the next-steps message, the README's examples, the
-generated README's first commands, and a build without a lock.
+"""The quick start: a copy needs no `--trust`, the next-steps message, the README's
+examples, the generated README's first commands, and a build without a lock.
 
-The task is run as Copier runs a list command: without a shell, so it works the same
-where the shell is cmd.exe. The message must fit what happened (tasks skipped or
-not), keep its steps in an order that works either way, and quote the destination.
+The template has no tasks, so nothing writes poetry.lock during the copy: the message
+says that `poetry install`, its first command, writes it, and that command does. The
+message quotes the destination and keeps its steps in an order that works.
 """
 
 from __future__ import annotations
@@ -11,15 +11,11 @@ from __future__ import annotations
 import os
 import re
 import shlex
-import shutil
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 import copier
-import jinja2
-import plumbum
 import pytest
 import yaml
 
@@ -28,118 +24,21 @@ from tests.support.shell import package_index_url, path_without_poetry, run
 from tests.support.template import ANSWERS, ROOT, answers_of, copy_project
 
 COPIER_YML = yaml.safe_load((ROOT / "copier.yml").read_text())
-SAY = "poetry-docker-template: "
+# What Copier runs only with --trust (copier's _check_unsafe): tasks, migrations and
+# Jinja extensions.
+UNSAFE = {"_tasks", "_migrations", "_jinja_extensions"}
 
 
-def task_command(project: Path) -> list[str]:
-    """copier.yml's task, rendered as Copier renders a list command."""
-    (task,) = COPIER_YML["_tasks"]
-    context = {
-        "_copier_python": sys.executable,
-        "_copier_conf": {"src_path": ROOT},
-        **answers_of(project),
-    }
-    env = jinja2.Environment(undefined=jinja2.StrictUndefined)
-    return [env.from_string(part).render(context) for part in task["command"]]
-
-
-def run_task(project: Path, path: str) -> subprocess.CompletedProcess[str]:
-    """The task's command with no shell involved, as Copier runs a list."""
-    env = {**os.environ, "PATH": path}
-    return subprocess.run(
-        task_command(project), cwd=project, env=env, capture_output=True, text=True, check=False
-    )
-
-
-def fake_poetry(folder: Path, output: str) -> str:
-    """A `poetry` that prints `output` and fails; returns a PATH that finds it first."""
-    folder.mkdir()
-    script = folder / "poetry"
-    script.write_text(f"#!{sys.executable}\nimport sys\nprint({output!r})\nsys.exit(1)\n")
-    script.chmod(0o755)
-    return f"{folder}{os.pathsep}{path_without_poetry()}"
-
-
-def test_the_task_is_a_list_run_by_copiers_python_from_outside_the_template() -> None:
-    (task,) = COPIER_YML["_tasks"]
-    command = task["command"]
-    assert isinstance(command, list), "a string would go to the system shell"
-    assert command[0] == "{{ _copier_python }}"
-    script = Path(command[1].replace("{{ _copier_conf.src_path }}", str(ROOT)))
-    assert script.is_file()
-    assert ROOT / "template" not in script.parents, "the task's script is not part of a project"
-    assert task["when"] == "{{ _copier_operation == 'copy' }}"
-
-
-def test_task_without_poetry_says_so_in_one_line(tmp_path: Path) -> None:
-    project = copy_project(tmp_path / "p")
-    done = run_task(project, path_without_poetry())
-    assert done.returncode == 0, "a failed task would make Copier delete the project"
-    assert done.stdout == ""
-    assert done.stderr == f"{SAY}no poetry.lock yet: Poetry is not on PATH\n"
-    assert not (project / "poetry.lock").exists()
-
-
-def test_task_names_the_missing_python_and_hides_poetrys_noise(tmp_path: Path) -> None:
-    project = copy_project(tmp_path / "p", python_version="3.12")
-    path = fake_poetry(
-        tmp_path / "bin",
-        "The currently activated Python version 3.11.2 is not supported by the project.\n"
-        "Poetry was unable to find a compatible version. If you have one, you can ...",
-    )
-    done = run_task(project, path)
-    assert done.returncode == 0
-    assert done.stdout + done.stderr == f"{SAY}no poetry.lock yet: Poetry found no Python 3.12\n"
-
-
-def test_task_shows_poetrys_output_when_it_fails_otherwise(tmp_path: Path) -> None:
-    project = copy_project(tmp_path / "p")
-    path = fake_poetry(tmp_path / "bin", "Because acme depends on nothing-such, solving failed.")
-    done = run_task(project, path)
-    assert done.returncode == 0
-    assert done.stderr.splitlines() == [
-        "Because acme depends on nothing-such, solving failed.",
-        f"{SAY}no poetry.lock yet: 'poetry lock' failed (see above)",
-    ]
-
-
-@pytest.mark.slow
-def test_task_names_the_missing_python_with_the_real_poetry(tmp_path: Path) -> None:
-    """The same, with the Poetry the project uses: its wording is what the task looks for."""
-    if shutil.which("python3.14"):
-        pytest.skip("Python 3.14 is installed here: Poetry would find it")
-    project = copy_project(tmp_path / "p", python_version="3.14")
-    done = run_task(project, os.environ["PATH"])
-    assert done.returncode == 0
-    assert done.stdout + done.stderr == f"{SAY}no poetry.lock yet: Poetry found no Python 3.14\n"
-
-
-@pytest.mark.slow
-def test_task_locks_quietly(tmp_path: Path) -> None:
-    project = copy_project(tmp_path / "p")
-    done = run_task(project, os.environ["PATH"])
-    assert done.returncode == 0
-    assert (done.stdout, done.stderr) == ("", f"{SAY}poetry.lock written\n")
-    run("poetry", "check", "--lock", cwd=project)
+def test_copier_yml_has_nothing_that_needs_trust() -> None:
+    assert set(COPIER_YML) & UNSAFE == set()
 
 
 # ── The message after the copy ──────────────────────────────────────────────
 
 
-def copy_and_read_message(
-    dst: Path, capfd: pytest.CaptureFixture[str], *, skip_tasks: bool
-) -> list[str]:
-    """Copy as a user would (not quiet) with no Poetry on PATH; what Copier printed last."""
-    with plumbum.local.env(PATH=path_without_poetry()):
-        copier.run_copy(
-            str(ROOT),
-            dst,
-            data=ANSWERS,
-            defaults=True,
-            unsafe=True,
-            vcs_ref="HEAD",
-            skip_tasks=skip_tasks,
-        )
+def copy_and_read_message(dst: Path, capfd: pytest.CaptureFixture[str]) -> list[str]:
+    """Copy as a user would (not quiet, no --trust); what Copier printed last."""
+    copier.run_copy(str(ROOT), dst, data=ANSWERS, defaults=True, vcs_ref="HEAD")
     printed = capfd.readouterr().err
     start = printed.index(f"{ANSWERS['project_name']} is ready")
     return printed[start:].rstrip().splitlines()
@@ -149,22 +48,24 @@ def commands_of(message: list[str]) -> list[str]:
     return [line.strip() for line in message[1:]]
 
 
-def test_message_after_skipped_tasks_says_to_lock_and_quotes_the_destination(
+def test_message_says_install_writes_the_lock_and_quotes_the_destination(
     tmp_path: Path, capfd: pytest.CaptureFixture[str]
 ) -> None:
+    """`poetry install` first: it writes the missing lock before the first commit and
+    before `docker build`, which needs it."""
     dst = tmp_path / "my proj;touch x"
-    message = copy_and_read_message(dst, capfd, skip_tasks=True)
+    message = copy_and_read_message(dst, capfd)
     assert message[0] == (
-        "Acme Widget Service is ready (no poetry.lock: tasks skipped). Next steps:"
+        "Acme Widget Service is ready (`poetry install` writes poetry.lock). Next steps:"
     )
     assert commands_of(message) == [
         f"cd {shlex.quote(str(dst))}",
-        "poetry lock",
         "poetry install && poetry run hello",
         'git init && git add -A && git commit -m "Start from poetry-docker-template"',
         "docker build -t acme-widget-service .",
         "docker run --rm acme-widget-service",
     ]
+    assert not (dst / "poetry.lock").exists(), "nothing locks during the copy"
     # The cd line, run by a shell, goes there and runs nothing else.
     went = run("sh", "-c", f"{commands_of(message)[0]} && pwd", cwd=tmp_path)
     assert went.stdout.strip() == str(dst)
@@ -172,24 +73,17 @@ def test_message_after_skipped_tasks_says_to_lock_and_quotes_the_destination(
     assert all(len(line) <= 80 for line in message if "cd " not in line), message
 
 
-def test_message_after_the_task_puts_install_first(
-    tmp_path: Path, capfd: pytest.CaptureFixture[str]
-) -> None:
-    """Whether or not the task could lock, `poetry install` writes a missing lock
-    before the first commit and before `docker build`, which needs it."""
-    dst = tmp_path / "p"
-    message = copy_and_read_message(dst, capfd, skip_tasks=False)
-    assert message[0] == "Acme Widget Service is ready. Next steps:"
-    commands = commands_of(message)
-    assert commands[0] == f"cd {shlex.quote(str(dst))}"
-    assert "poetry lock" not in commands
-    assert [c.split()[0:2] for c in commands[1:]] == [
-        ["poetry", "install"],
-        ["git", "init"],
-        ["docker", "build"],
-        ["docker", "run"],
-    ]
-    assert not (dst / "poetry.lock").exists(), "no Poetry on PATH: the task could not lock"
+@pytest.mark.slow
+def test_the_messages_first_command_writes_the_lock_the_commit_takes(tmp_path: Path) -> None:
+    """What a newcomer loses without the old copy task: nothing to type. The message's
+    `poetry install` locks (the time the task used to spend), the commit takes the
+    lock, and the image builds from it."""
+    project = copy_project(tmp_path / "p")
+    assert not (project / "poetry.lock").exists()
+    run("sh", "-c", "poetry install && poetry run hello", cwd=project)
+    run("poetry", "check", "--lock", "--strict", cwd=project)
+    run("sh", "-c", 'git init && git add -A && git commit -m "Start"', cwd=project)
+    assert run("git", "ls-files", "poetry.lock", cwd=project).stdout == "poetry.lock\n"
 
 
 # ── The README's examples and the generated README ──────────────────────────
@@ -207,6 +101,7 @@ def readme_copy(command: str, cwd: Path) -> Path:
     words = shlex.split(command.replace("\\\n", " "))
     assert words[:2] == ["copier", "copy"]
     words[words.index("<template-url-or-path>")] = str(ROOT)
+    assert "--trust" not in words, "no command of the README needs --trust"
     argv = [sys.executable, "-m", "copier", "copy", "--vcs-ref", "HEAD", *words[2:]]
     run(*argv, cwd=cwd, env={**os.environ, "PATH": path_without_poetry()})
     return cwd / words[-1]

@@ -2,11 +2,14 @@
 
 The update job of the generated `.github/workflows/template-update.yml` runs for
 real (tests/support/steps.py): the project is committed to a git repository, cloned
-as actions/checkout would (every branch), and the job's `run:` steps run in the clone
-against a template repository this test makes and tags (tests/support/git.py):
-Copier updates to the newest tag, conflicts are listed, `poetry lock` runs when
-pyproject.toml changed, and CI's conflict check fails where a conflict is left.
-What needs GitHub (the App tokens, the pull request) is checked statically.
+as actions/checkout would (every branch), and the job's `run:` steps, which call
+`.github/scripts/template-update.sh`, run in the clone against a template repository
+this test makes and tags (tests/support/git.py): Copier updates to the newest tag
+without `--trust`, conflicts are listed, so are the answers a release added or
+dropped, a change of the team's to a file the template moved is kept as a `.rej`,
+`poetry lock` runs when pyproject.toml changed, and CI's conflict check fails where a
+conflict is left. What needs GitHub (the App tokens, the pull request) is checked
+statically.
 """
 
 from __future__ import annotations
@@ -18,21 +21,37 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import copier
 import pytest
+import yaml
 
-from tests.support.git import git, git_save, template_repo
+from tests.support.git import git, git_save, template_from_working_tree, template_repo
 from tests.support.shell import run
 from tests.support.steps import CONFLICT_CHECK, Job, StepResult, conflict_check
-from tests.support.template import ROOT, answers_of, copy_project, read_toml, sample_file
-from tests.support.updates import append, edit, render
+from tests.support.template import (
+    ANSWERS,
+    ROOT,
+    answers_of,
+    copy_project,
+    sample_file,
+    tool_versions,
+)
+from tests.support.updates import (
+    append,
+    conflicting_uv_pins,
+    edit,
+    rename_question,
+    render,
+)
 from tests.support.workflows import action_of, load_workflow, the_step_using
 
 WORKFLOW = Path(".github/workflows/template-update.yml")
-# The step that installs Copier and Poetry: the test environment has those versions
-# already (test_tools_are_the_tested_versions), so the tests skip it.
-INSTALL = "Install Copier and Poetry"
+SCRIPT = Path(".github/scripts/template-update.sh")
+# The step that installs Copier: the test environment has that version already
+# (test_tools_are_the_tested_versions), so the tests skip it. Poetry comes with the
+# local action, a `uses:` step, which does not run here.
+INSTALL = "Install Copier"
 BOT = ("github-actions[bot]", "41898282+github-actions[bot]@users.noreply.github.com")
-UV_PIN = r"uv==[0-9][0-9.]*"
 
 
 # ── Helpers ──────────────────────────────────────────────────────────────────
@@ -59,9 +78,17 @@ echo "$FAKE_OPEN_PULL_REQUESTS"
 
 
 def run_update(
-    workspace: Path, runner_temp: Path, version: str = "", open_pull_requests: int = 0
+    workspace: Path,
+    runner_temp: Path,
+    version: str = "",
+    open_pull_requests: int = 0,
+    *,
+    succeeds: bool = True,
 ) -> tuple[dict[str, StepResult], str]:
-    """The update job's steps in the workspace; its results and the pull request's text."""
+    """The update job's steps in the workspace; its results and the pull request's text.
+
+    succeeds: every step that runs passes (else the test looks at the failure itself).
+    """
     bin_dir = runner_temp.parent / "bin"
     bin_dir.mkdir(exist_ok=True)
     (bin_dir / "gh").write_text(FAKE_GH)
@@ -82,7 +109,8 @@ def run_update(
         },
     )
     for result in results.values():
-        assert result.returncode in (None, 0), f"{result.name}:\n{result.stdout}{result.stderr}"
+        if succeeds:
+            assert result.returncode in (None, 0), f"{result.name}:\n{result.stdout}{result.stderr}"
     body = runner_temp / "template-update.md"
     return results, body.read_text() if body.exists() else ""
 
@@ -129,7 +157,10 @@ def test_update_job_brings_the_newest_release_into_one_staged_change(
         "README.md": "M ",
     }
     assert "from template version `v1.0.0` to `v2.0.0`" in body
+    assert "with `copier update --defaults --conflict inline" in body, "no --trust"
+    assert "**A new major version (1 → 2).**" in body
     assert "None: your changes and the template's merged cleanly." in body
+    assert "The same questions as before, with your answers." in body
     assert "pyproject.toml did not change, so neither did poetry.lock." in body
     assert "- A `NOTES-v2.0.0.md`" in body
     # The pull request is opened (or refreshed) with the App's token.
@@ -154,6 +185,18 @@ def test_run_on_demand_takes_the_version_asked_for(
     assert f"to `{expected}`" in body
 
 
+def test_a_minor_release_says_nothing_of_manual_steps(
+    template: Path, project: Path, tmp_path: Path
+) -> None:
+    release(template, "v1.1.0")
+    workspace = checkout(project, tmp_path / "workspace")
+
+    _, body = run_update(workspace, tmp_path / "runner")
+
+    assert "to `v1.1.0`" in body
+    assert "major version" not in body
+
+
 def test_nothing_new_changes_nothing_and_still_reaches_the_pull_request_step(
     project: Path, tmp_path: Path
 ) -> None:
@@ -171,10 +214,7 @@ def test_a_conflict_is_listed_staged_and_fails_ci(
     template: Path, project: Path, tmp_path: Path
 ) -> None:
     """The team and the template move the same pin: the PR says so, CI stays red."""
-    edit(project / "Dockerfile", UV_PIN, "uv==0.13.99")
-    git_save(project, "Our uv")
-    edit(template / "includes" / "docker" / "tools.jinja", UV_PIN, "uv==0.42.0")
-    git_save(template, "Template's uv", tag="v2.0.0")
+    conflicting_uv_pins(project, template, ours="0.13.99", theirs="0.42.0")
     workspace = checkout(project, tmp_path / "workspace")
 
     results, body = run_update(workspace, tmp_path / "runner")
@@ -250,6 +290,95 @@ def test_a_branch_someone_else_pushed_to_is_left_alone_while_its_pr_is_open(
     assert (staged(workspace) == {}) is left_alone
 
 
+@pytest.mark.parametrize("edited", [True, False], ids=["edited", "unedited"])
+def test_a_moved_file_keeps_the_teams_change_as_a_rej_file(
+    template: Path, tmp_path: Path, edited: bool
+) -> None:
+    """Copier deletes a file the template moved or removed, with the team's changes in
+    it and no word. The job puts those changes into `<file>.rej` (a patch from the
+    file as the template had rendered it), so the PR lists it and CI fails until
+    they are carried over; an unchanged file just moves."""
+    (template / "template" / "docs").mkdir()
+    (template / "template" / "docs" / "GUIDE.md").write_text("# Guide\n\nRead me.\n")
+    git_save(template, "A guide", tag="v1.1.0")
+    project = render(template, tmp_path / "project", vcs_ref="v1.1.0")
+    if edited:
+        append(project / "docs" / "GUIDE.md", "\nOur deployment notes.\n")
+        git_save(project, "Our notes in the guide")
+    git(template, "mv", "template/docs/GUIDE.md", "template/GUIDE.md")
+    git_save(template, "The guide moves to the root", tag="v2.0.0")
+    workspace = checkout(project, tmp_path / "workspace")
+
+    results, body = run_update(workspace, tmp_path / "runner")
+
+    assert (workspace / "GUIDE.md").read_text() == "# Guide\n\nRead me.\n"
+    assert not (workspace / "docs" / "GUIDE.md").exists()
+    rejected = workspace / "docs" / "GUIDE.md.rej"
+    assert rejected.exists() is edited
+    assert results["update"].outputs["conflicts"] == str(edited).lower()
+    check = conflict_check(workspace)
+    assert check.returncode == (1 if edited else 0), check.stdout
+    if edited:
+        assert re.search(r"^\+Our deployment notes\.$", rejected.read_text(), re.MULTILINE)
+        assert re.search(r"^- `docs/GUIDE.md.rej`$", body, re.MULTILINE), body
+        assert staged(workspace)["docs/GUIDE.md.rej"] == "A "
+
+
+def test_answers_a_release_added_or_dropped_are_listed(template: Path, tmp_path: Path) -> None:
+    """A question renamed without keeping the old name: Copier drops the answer and the
+    new question takes its default. No migration (those need --trust) says so; the
+    pull request does, next to the CHANGELOG link."""
+    project = render(template, tmp_path / "project", vcs_ref="v1.0.0", coverage_threshold="75")
+    rename_question(template, "coverage_threshold", "coverage_minimum", keep_old_name=False)
+    git_save(template, "Rename coverage_threshold, plainly", tag="v2.0.0")
+    workspace = checkout(project, tmp_path / "workspace")
+
+    _, body = run_update(workspace, tmp_path / "runner")
+
+    answers = body.split("### Answers\n")[1].split("\n### ")[0]
+    assert "- new: `coverage_minimum`, answered `90` (the default)" in answers
+    assert "- no longer asked: `coverage_threshold` (it was `75`)" in answers
+
+
+# The copy task of an earlier release, as a list run on copy only.
+TASKS = """
+_tasks:
+  - command: ["{{ _copier_python }}", "-c", "print('locked')"]
+    when: "{{ _copier_operation == 'copy' }}"
+"""
+
+
+def test_a_project_of_a_release_with_tasks_is_told_the_one_manual_step(
+    tmp_path: Path,
+) -> None:
+    """Copier refuses to update a project from a version with tasks without --trust.
+    Such a project's own workflow (of that release) passes it; this job does not, and
+    says what to run once by hand instead of failing obscurely."""
+    template = template_repo(tmp_path / "template", tag="v0.9.0")
+    append(template / "copier.yml", TASKS)
+    git_save(template, "A release with a copy task", tag="v1.0.0")
+    project = tmp_path / "project"
+    copier.run_copy(str(template), project, data=ANSWERS, defaults=True, unsafe=True,
+                    vcs_ref="v1.0.0", quiet=True)  # fmt: skip
+    run("git", "init", "--quiet", cwd=project)
+    git_save(project, "Generated with --trust")
+    run("git", "rm", "--quiet", "copier.yml", cwd=template)
+    template_from_working_tree(template)
+    git_save(template, "No tasks", tag="v2.0.0")
+    # v1.0.0 is this working tree plus the task: the project has this tree's job.
+    workspace = checkout(project, tmp_path / "workspace")
+
+    results, _ = run_update(workspace, tmp_path / "runner", succeeds=False)
+
+    assert results["update"].returncode == 1
+    assert "::error::This project's template version (v1.0.0) has tasks" in (
+        results["update"].stdout
+    )
+    assert "copier update --trust --conflict inline" in results["update"].stdout
+    assert not results["pull-request"].condition_met
+    assert answers_of(workspace)["_commit"] == "v1.0.0"
+
+
 @pytest.mark.slow
 def test_update_job_refreshes_the_lock_when_pyproject_changed(
     template: Path, tmp_path: Path, locked_project: Callable[..., Path]
@@ -296,18 +425,25 @@ def test_runs_weekly_and_on_demand_only(workflow: dict[str, Any]) -> None:
 
 
 def test_tools_are_the_tested_versions(workflow: dict[str, Any]) -> None:
-    """Copier as the template is tested with; Python, Poetry as the project's CI."""
+    """Copier as the template is tested with, from includes/versions.jinja; Python and
+    Poetry as the project's CI, through the same local action."""
     env = workflow["env"]
-    dev = read_toml(ROOT / "pyproject.toml")["tool"]["poetry"]["group"]["dev"]["dependencies"]
-    assert env["COPIER_VERSION"] == dev["copier"]
-    assert env["POETRY_VERSION"] == dev["poetry"]
-    assert env["POETRY_PLUGIN_EXPORT_VERSION"] == dev["poetry-plugin-export"]
+    assert env["COPIER_VERSION"] == tool_versions()["copier"]
     assert env["PYTHON_VERSION"] == "3.12"
-    (install,) = [s for s in workflow["jobs"]["update"]["steps"] if s.get("name") == INSTALL]
-    assert install["run"] == (
-        'python -m pip install "copier==$COPIER_VERSION" "poetry==$POETRY_VERSION"'
-        ' "poetry-plugin-export==$POETRY_PLUGIN_EXPORT_VERSION"'
-    )
+    steps = workflow["jobs"]["update"]["steps"]
+    poetry = the_step_using(workflow["jobs"]["update"], "./.github/actions/poetry")
+    assert poetry["with"] == {"python-version": "${{ env.PYTHON_VERSION }}"}
+    (install,) = [s for s in steps if s.get("name") == INSTALL]
+    assert install["run"] == 'python -m pip install "copier==$COPIER_VERSION"'
+    assert steps.index(poetry) < steps.index(install), "the project's Python first"
+
+
+def test_steps_run_the_templates_script(workflow: dict[str, Any]) -> None:
+    """The shell lives in .github/scripts/template-update.sh, called as CI calls its own."""
+    steps = {step.get("id"): step for step in workflow["jobs"]["update"]["steps"]}
+    assert workflow["env"]["SCRIPTS"] == ".github/scripts"
+    for name in ("plan", "update"):
+        assert steps[name]["run"] == f'bash "$GITHUB_WORKSPACE/$SCRIPTS/template-update.sh" {name}'
 
 
 def test_least_privilege(workflow: dict[str, Any]) -> None:
@@ -356,8 +492,8 @@ def test_pull_request_is_one_branch_with_the_jobs_text(workflow: dict[str, Any])
     assert env["BRANCH"] == "template-update"
     assert pull_request["delete-branch"] is True
     assert pull_request["body-path"] == "${{ runner.temp }}/template-update.md"
-    update = next(step for step in job["steps"] if step.get("id") == "update")
-    assert 'body="$RUNNER_TEMP/template-update.md"' in update["run"]
+    script = (ROOT / "template" / ".github" / "scripts").glob("*template-update.sh*")
+    assert 'body="$RUNNER_TEMP/template-update.md"' in next(script).read_text()
     # The identity the branch guard recognises as its own.
     identity = "${{ env.BOT_NAME }} <${{ env.BOT_EMAIL }}>"
     assert pull_request["author"] == pull_request["committer"] == identity
@@ -373,19 +509,30 @@ def test_scripts_take_values_from_env_and_pass_shellcheck(
         script = tmp_path / "step.sh"
         script.write_text(step["run"])
         run("shellcheck", "--shell=bash", script)
+    project = copy_project(tmp_path / "project")
+    run("shellcheck", "--shell=bash", project / SCRIPT)
 
 
-def test_ci_and_the_update_job_agree_on_what_a_conflict_is(tmp_path: Path) -> None:
+def test_the_job_finds_conflicts_with_cis_own_check(tmp_path: Path) -> None:
+    """One definition of a conflict: the update script runs the lint job's script."""
     project = copy_project(tmp_path / "project")
     ci = Job(project / ".github/workflows/ci.yml", "lint")
     check = ci.step_named(CONFLICT_CHECK)
-    assert (
-        check["env"]["CONFLICT_MARKERS"]
-        == load_workflow(project / WORKFLOW)["env"]["CONFLICT_MARKERS"]
-    )
-    script = tmp_path / "check.sh"
-    script.write_text(check["run"])
-    run("shellcheck", "--shell=bash", script)
+    assert check["run"] == 'bash "$GITHUB_WORKSPACE/$SCRIPTS/conflict-check.sh"'
+    assert 'bash "$here/conflict-check.sh"' in (project / SCRIPT).read_text()
     # Right after the checkout: it needs nothing else, and fails fast.
     assert ci.steps.index(check) == 1
     assert action_of(ci.steps[0]) == "actions/checkout"
+
+
+@pytest.mark.parametrize(
+    ("update_bot", "rendered"), [("workflow", True), ("both", True), ("renovate", False)]
+)
+def test_the_workflow_and_its_script_come_unless_renovate_alone_updates(
+    tmp_path: Path, update_bot: str, rendered: bool
+) -> None:
+    project = copy_project(tmp_path / "project", update_bot=update_bot)
+    assert (project / WORKFLOW).exists() is rendered
+    assert (project / SCRIPT).exists() is rendered
+    names = yaml.safe_load((project / ".copier-answers.yml").read_text())
+    assert names["update_bot"] == update_bot

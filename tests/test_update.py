@@ -21,6 +21,7 @@ from typing import Any
 import copier
 import pytest
 import yaml
+from copier.errors import UnsafeTemplateError
 
 from tests.support.git import (
     TEMPLATE_PATHS,
@@ -35,12 +36,15 @@ from tests.support.shell import run
 from tests.support.template import ANSWERS, ROOT, answers_of, read_toml, sample_file
 from tests.support.updates import (
     CONFLICT_MARKER,
+    append,
     assert_strategy,
     change_template,
+    conflicting_uv_pins,
     edit,
     files,
     leftovers,
     make_user_edits,
+    rename_question,
     render,
     status,
     update,
@@ -111,11 +115,7 @@ def test_a_real_conflict_is_surfaced_and_nothing_is_lost(tmp_path: Path, conflic
     """User and template bump the same pin on the same line: the user must decide."""
     template = template_repo(tmp_path / "template")
     project = render(template, tmp_path / "project")
-    pin = r"uv==[0-9][0-9.]*"
-    edit(project / "Dockerfile", pin, "uv==0.13.99")
-    git_save(project, "Our uv")
-    edit(template / "includes" / "docker" / "tools.jinja", pin, "uv==0.42.0")
-    git_save(template, "Template's uv", tag="v2.0.0")
+    conflicting_uv_pins(project, template, ours="0.13.99", theirs="0.42.0")
 
     update(project, conflict=conflict)
 
@@ -193,6 +193,13 @@ def previous_release() -> str:
     return "HEAD"
 
 
+def has_tasks(template: Path, tag: str) -> bool:
+    """Whether the template's copier.yml at a tag has `_tasks`, as releases before the
+    removal of the lock task had: Copier then refuses to update from that tag without
+    `--trust` (it checks the version a project comes from, though no task runs)."""
+    return "_tasks" in yaml.safe_load(git(template, "show", f"{tag}:copier.yml"))
+
+
 @pytest.fixture(scope="module")
 def release_templates(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A template repository: the previous release tagged v1.0.0, this working tree v2.0.0."""
@@ -227,7 +234,7 @@ def test_update_from_the_previous_release_equals_a_fresh_copy(
     )
     assert answers_of(updated)["_commit"] == "v1.0.0"
     before = files(updated)
-    update(updated)
+    update(updated, trust=has_tasks(release_templates, "v1.0.0"))
     fresh = render(
         release_templates, tmp_path / "fresh", vcs_ref="v2.0.0", docker_strategy=strategy
     )
@@ -242,8 +249,9 @@ def test_previous_release_answers_still_mean_the_same(
     """Every answer a previous release recorded names a question with that value allowed.
 
     Copier silently drops an answer whose question was renamed and keeps one whose
-    choice was removed. If this fails, write a `_migrations` entry in copier.yml that
-    rewrites .copier-answers.yml, and a test for it here.
+    choice was removed. If this fails, rename the question as
+    test_a_renamed_question_keeps_the_answer_without_trust does (Copier's
+    `_migrations` would need `--trust`), with a test for it here.
     """
     project = render(release_templates, tmp_path / "project", vcs_ref="v1.0.0")
     questions = {
@@ -266,12 +274,12 @@ def test_previous_release_answers_still_mean_the_same(
 def test_previous_release_updated_and_locked_builds_and_runs(
     release_templates: Path, tmp_path: Path, build_image: Callable[..., Any]
 ) -> None:
-    """With the template's tasks enabled, as a user runs it: the copy locks, the update
-    leaves poetry.lock alone, and `poetry lock` (as the update message says) follows."""
+    """Locked after the copy, as a user does: the update leaves poetry.lock alone, and
+    `poetry lock` (as the update message says) follows."""
     project = render(release_templates, tmp_path / "project", vcs_ref="v1.0.0", lock=True)
     before = files(project)
     locked_at_v1 = (project / "poetry.lock").read_text()
-    update(project, lock=True)
+    update(project, trust=has_tasks(release_templates, "v1.0.0"))
     assert (project / "poetry.lock").read_text() == locked_at_v1, "an update never re-locks"
     run("poetry", "lock", cwd=project)
     fresh = render(release_templates, tmp_path / "fresh", vcs_ref="v2.0.0")
@@ -286,6 +294,77 @@ def test_previous_release_updated_and_locked_builds_and_runs(
     assert image.run().stdout == "Hello, World!\n"
 
 
+# ── Without --trust: projects of earlier releases, breaking changes ──────────
+
+# The copy task of earlier releases, in the same form (a list, copy only): it leaves a
+# file behind, so a test can see whether it ran.
+TASKS = """
+_tasks:
+  - command: ["{{ _copier_python }}", "-c", "open('task-ran', 'w').close()"]
+    when: "{{ _copier_operation == 'copy' }}"
+"""
+
+
+def test_a_project_made_with_tasks_needs_trust_once_then_never(tmp_path: Path) -> None:
+    """A release with `_tasks` was copied with `--trust`. Copier refuses to update it
+    without `--trust`, even to a version without tasks, because it checks the version
+    the project comes from; the refusal writes nothing. One update with `--trust`
+    (the update workflow of such releases passes it), and every later one needs none.
+    """
+    template = template_repo(tmp_path / "template", tag="v0.9.0")
+    append(template / "copier.yml", TASKS)
+    git_save(template, "A release with a copy task", tag="v1.0.0")
+    project = tmp_path / "project"
+    copier.run_copy(str(template), project, data=ANSWERS, defaults=True, unsafe=True,
+                    vcs_ref="v1.0.0", quiet=True)  # fmt: skip
+    assert (project / "task-ran").exists(), "the copy ran the task, as it did for users"
+    run("git", "init", "--quiet", cwd=project)
+    git_save(project, "Generated with --trust")
+    run("git", "rm", "--quiet", "copier.yml", cwd=template)
+    template_from_working_tree(template)
+    git_save(template, "This working tree: no tasks", tag="v2.0.0")
+
+    with pytest.raises(UnsafeTemplateError, match="tasks"):
+        update(project)
+    assert status(project) == ""
+    assert answers_of(project)["_commit"] == "v1.0.0"
+
+    update(project, trust=True)
+    assert answers_of(project)["_commit"] == "v2.0.0"
+    assert "_tasks" not in yaml.safe_load((template / "copier.yml").read_text())
+    git_save(project, "Update to v2")
+
+    change_template(template, tag="v3.0.0")
+    update(project)
+    assert answers_of(project)["_commit"] == "v3.0.0"
+    assert leftovers(project) == []
+    assert (project / "CONTRIBUTING.md").is_file()
+
+
+@pytest.mark.parametrize("keep_old_name", [True, False], ids=["renamed-well", "renamed-plainly"])
+def test_a_renamed_question_keeps_the_answer_without_trust(
+    tmp_path: Path, keep_old_name: bool
+) -> None:
+    """Copier's `_migrations` could rewrite the answers file, but need `--trust`."""
+    template = template_repo(tmp_path / "template")
+    project = render(template, tmp_path / "project", coverage_threshold="75")
+    rename_question(template, "coverage_threshold", "coverage_minimum",
+                    keep_old_name=keep_old_name)  # fmt: skip
+    git_save(template, "Rename coverage_threshold", tag="v2.0.0")
+
+    update(project)
+
+    answers = answers_of(project)
+    assert answers["_commit"] == "v2.0.0"
+    assert "coverage_threshold" not in answers
+    fail_under = read_toml(project / "pyproject.toml")["tool"]["coverage"]["report"]["fail_under"]
+    if keep_old_name:
+        assert (answers["coverage_minimum"], fail_under) == ("75", 75)
+    else:  # the control: the team's answer is lost, without a word
+        assert (answers["coverage_minimum"], fail_under) == ("90", 90)
+    assert leftovers(project) == []
+
+
 # ── Recopy ──────────────────────────────────────────────────────────────────
 
 
@@ -296,9 +375,7 @@ def test_recopy_keeps_the_answers_and_shows_what_it_overwrote(tmp_path: Path) ->
     ours = make_user_edits(project)
     change_template(template)
 
-    copier.run_recopy(
-        project, defaults=True, overwrite=True, unsafe=True, skip_tasks=True, quiet=True
-    )
+    copier.run_recopy(project, defaults=True, overwrite=True, quiet=True)
 
     fresh = render(template, tmp_path / "fresh", docker_strategy="wheel")
     recopied = files(project)
@@ -321,14 +398,15 @@ def test_readme_update_command_with_dependencies_changed_on_both_sides(tmp_path:
 
     The user `poetry add`s a dependency, the template raises a dev dependency: both
     change pyproject.toml, which merges cleanly. The update leaves poetry.lock as the
-    user had it (the lock task runs on copy only), so nothing conflicts; `poetry lock`
-    then locks the merged pyproject.toml. `--defaults` stands in for pressing Enter.
+    user had it (the template renders none), so nothing conflicts; `poetry lock` then
+    locks the merged pyproject.toml. `--defaults` stands in for pressing Enter. No
+    `--trust` anywhere: the README's commands have none.
     """
     template = template_repo(tmp_path / "template")
     project = tmp_path / "project"
     copier_cli = [sys.executable, "-m", "copier"]
     data = [f"--data={key}={value}" for key, value in ANSWERS.items()]
-    run(*copier_cli, "copy", "--trust", "--defaults", *data, str(template), str(project))
+    run(*copier_cli, "copy", "--defaults", *data, str(template), str(project))
     run("git", "init", "--quiet", cwd=project)
     git_save(project, "Generated")
     run("poetry", "add", "--lock", "idna", cwd=project)

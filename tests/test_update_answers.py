@@ -81,8 +81,8 @@ def test_switching_strategy_surfaces_an_edit_of_strategy_specific_lines(
         re.MULTILINE | re.DOTALL,
     )
     assert block
-    assert block[1].startswith("# Widget team: rebuilt nightly.\n# Export strategy:")
-    assert block[2].startswith("# Wheel strategy:")
+    assert block[1].startswith("# Widget team: rebuilt nightly.\n# Export strategy ")
+    assert block[2].startswith("# Wheel strategy")
     assert leftovers(project) == ["Dockerfile"], "the only conflict"
 
 
@@ -111,6 +111,32 @@ def test_changing_python_version_on_update_changes_every_file_that_names_it(
     assert pyproject["project"]["dependencies"] == ["idna>=3.7"]
     assert "ARG PYTHON_IMAGE=python:3.11-slim\n" in after["Dockerfile"]
     assert 'LABEL org.opencontainers.image.vendor="Acme"' in after["Dockerfile"]
+
+
+@pytest.mark.parametrize(
+    ("data", "tag"),
+    [({"python_version": "3.12"}, "3.12-slim"), ({"docker_strategy": "wheel"}, "3.13-slim@")],
+    ids=["python_version", "another-answer"],
+)
+def test_a_pinned_base_image_follows_the_python_version(
+    tmp_path: Path, data: dict[str, str], tag: str
+) -> None:
+    """Renovate's pin (python_image_tag) belongs to one Python version. Its validator
+    refuses it for another, so on `--data python_version=...` Copier drops the recorded
+    pin and takes the default tag of the new version (Renovate pins it again); any
+    other answer keeps the pin."""
+    template = template_repo(tmp_path / "template")
+    pinned = "3.13-slim@sha256:" + "0123abcd" * 8
+    project = render(template, tmp_path / "project", update_bot="renovate",
+                     python_image_tag=pinned)  # fmt: skip
+    assert f"ARG PYTHON_IMAGE=python:{pinned}\n" in (project / "Dockerfile").read_text()
+
+    update(project, data=data)
+
+    recorded = answers_of(project)["python_image_tag"]
+    assert recorded == (pinned if tag.endswith("@") else tag)
+    assert f"ARG PYTHON_IMAGE=python:{recorded}\n" in (project / "Dockerfile").read_text()
+    assert leftovers(project) == []
 
 
 @pytest.mark.docker

@@ -94,8 +94,8 @@ def test_generated_github_files(project: Path) -> None:
     files = sorted(str(p.relative_to(github)) for p in github.rglob("*") if p.is_file())
     assert files == [
         "actions/poetry/action.yml", "dependabot.yml",
-        "scripts/conflict-check.sh", "scripts/smoke-test.sh", "scripts/test-in-image.sh",
-        *(f"workflows/{name}" for name in GENERATED_WORKFLOWS),
+        "scripts/conflict-check.sh", "scripts/smoke-test.sh", "scripts/template-update.sh",
+        "scripts/test-in-image.sh", *(f"workflows/{name}" for name in GENERATED_WORKFLOWS),
     ]  # fmt: skip
     for path in github.rglob("*.yml"):
         text = path.read_text()

@@ -5,7 +5,9 @@ itself: an App token, a pull request. Here the job's `run:` steps run for real, 
 order, in a directory the test prepared (a clone standing in for actions/checkout):
 
 - each with `bash --noprofile --norc -eo pipefail` (GitHub's `shell: bash`), the
-  workflow's, the job's and the step's `env:`, and $GITHUB_OUTPUT and $RUNNER_TEMP;
+  workflow's, the job's and the step's `env:`, and $GITHUB_OUTPUT, $RUNNER_TEMP,
+  $GITHUB_WORKSPACE (the directory given, the checkout) and $GITHUB_WORKFLOW, in the
+  workflow's `defaults.run.working-directory` if it has one;
 - `${{ }}` in a step's `env:` and its `if:` are evaluated: `steps.<id>.outputs.<name>`
   from the earlier steps' outputs, anything else from the values the test gives;
 - a step that `uses:` an action does not run: its result says whether it would
@@ -107,7 +109,7 @@ class Job:
             results[key] = result
             if not met:
                 continue
-            if "uses" in step or result.name in skip or only not in (None, result.name):
+            if "uses" in step or result.name in skip or other:
                 prefix = f"steps.{key}.outputs."
                 result.outputs = {
                     name.removeprefix(prefix): value
@@ -134,11 +136,14 @@ class Job:
             **{k: str(v) for k, v in self.job.get("env", {}).items()},
             "RUNNER_TEMP": str(temp),
             "GITHUB_OUTPUT": str(output),
+            "GITHUB_WORKSPACE": str(cwd),
+            "GITHUB_WORKFLOW": str(self.workflow.get("name", "")),
             **env,
         }
+        folder = self.workflow.get("defaults", {}).get("run", {}).get("working-directory", ".")
         completed = run(
             "bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", step["run"],
-            cwd=cwd, env=full_env, check=False,
+            cwd=cwd / folder, env=full_env, check=False,
         )  # fmt: skip
         result.ran = True
         result.returncode = completed.returncode
@@ -172,12 +177,13 @@ class Job:
         return met
 
 
-def conflict_check(project: Path, ci: Path | None = None) -> StepResult:
-    """CI's conflict check (the lint job's step), run in the project.
+def conflict_check(project: Path, script: Path | None = None) -> StepResult:
+    """CI's conflict check, `.github/scripts/conflict-check.sh`, run in the project as
+    the lint job's step runs it (from the project's folder, the workspace's root here).
 
-    ci: the workflow to take the step from, when the project's own holds markers
-    (GitHub would then refuse the whole workflow: a failure too).
+    script: the script to run, when the project's own holds markers (a template update
+    that changed it where the team did: GitHub would run it and fail on its syntax).
     """
-    job = Job(ci or project / ".github/workflows/ci.yml", "lint")
-    results = job.run(project, project.parent / "runner-temp", only=CONFLICT_CHECK)
-    return results[CONFLICT_CHECK]
+    script = script or project / ".github" / "scripts" / "conflict-check.sh"
+    done = run("bash", "--noprofile", "--norc", "-eo", "pipefail", script, cwd=project, check=False)
+    return StepResult(0, CONFLICT_CHECK, True, True, done.returncode, done.stdout, done.stderr)

@@ -11,6 +11,8 @@ from typing import Any
 import copier
 import yaml
 
+from tests.support.shell import run
+
 ROOT = Path(__file__).resolve().parents[2]
 ANSWERS: dict[str, Any] = yaml.safe_load((ROOT / "tests" / "answers.yml").read_text())
 
@@ -19,7 +21,7 @@ def copy_project(
     dst: Path,
     *,
     lock: bool = False,
-    template: Path = ROOT,
+    template: Path | str = ROOT,
     vcs_ref: str | None = "HEAD",
     answers_file: str | None = None,
     **overrides: Any,
@@ -27,22 +29,28 @@ def copy_project(
     """Render a template into dst: by default this working tree (HEAD plus edits).
 
     Answers are tests/answers.yml with overrides on top, passed as `--data`, so
-    Copier validates them. With lock=True the template's tasks run (`poetry lock`).
-    vcs_ref=None takes the template's newest tag, as `copier copy` does.
-    answers_file: where the answers go (`--answers-file`), e.g. for a project in a
-    monorepo, `apps/app-a/.copier-answers.yml`.
+    Copier validates them. No `--trust`: the template has no tasks. With lock=True,
+    `poetry lock` runs in the project afterwards, as the after-copy message's
+    `poetry install` does first. vcs_ref=None takes the template's newest tag, as
+    `copier copy` does. answers_file: where the answers go (`--answers-file`), e.g.
+    for a project in a monorepo, `apps/app-a/.copier-answers.yml`.
+
+    `--skip-tasks` is there for earlier releases only, whose copy task (`poetry lock`)
+    Copier would otherwise refuse to run without `--trust`; lock=True does its work.
     """
+    answers = {**ANSWERS, **overrides}
     copier.run_copy(
         str(template),
         dst,
-        data={**ANSWERS, **overrides},
+        data=answers,
         defaults=True,
-        unsafe=True,
         vcs_ref=vcs_ref,
-        skip_tasks=not lock,
+        skip_tasks=True,
         quiet=True,
         answers_file=answers_file or None,  # None: Copier's default, .copier-answers.yml
     )
+    if lock:
+        run("poetry", "lock", "--no-interaction", cwd=dst / answers.get("project_dir", "."))
     return dst
 
 

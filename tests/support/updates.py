@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import copier
+import yaml
 from dockerfile_parse import DockerfileParser
 
 from tests.support.git import git, git_save
@@ -20,9 +21,8 @@ CONFLICT_MARKER = re.compile(r"^(<{7}|={7}|>{7})( |$)", re.MULTILINE)
 # ── Projects ────────────────────────────────────────────────────────────────
 
 
-def render(
-    template: Path, dst: Path, *, vcs_ref: str | None = None, lock: bool = False, **answers: Any
-) -> Path:
+def render(template: Path | str, dst: Path, *, vcs_ref: str | None = None, lock: bool = False,
+           **answers: Any) -> Path:  # fmt: skip
     """`copier copy` the tests' answers (plus overrides) and commit the result in git."""
     copy_project(dst, lock=lock, template=template, vcs_ref=vcs_ref, **answers)
     run("git", "init", "--quiet", cwd=dst)
@@ -30,18 +30,15 @@ def render(
     return dst
 
 
-def update(project: Path, *, lock: bool = False, **options: Any) -> None:
-    """`copier update --defaults --overwrite --trust`: the new template, the same answers."""
+def update(project: Path, *, trust: bool = False, **options: Any) -> None:
+    """`copier update --defaults --overwrite`: the new template, the same answers.
+
+    No `--trust`: the template has no tasks. trust=True only for a project made by an
+    earlier release that had them: Copier refuses to update from such a version
+    without it, even though no task runs on update.
+    """
     options.setdefault("conflict", "inline")
-    copier.run_update(
-        project,
-        defaults=True,
-        overwrite=True,
-        unsafe=True,
-        skip_tasks=not lock,
-        quiet=True,
-        **options,
-    )
+    copier.run_update(project, defaults=True, overwrite=True, unsafe=trust, quiet=True, **options)
 
 
 def files(project: Path) -> dict[str, str]:
@@ -104,6 +101,40 @@ def change_template(repo: Path, tag: str = "v2.0.0") -> None:
     git_save(repo, "Template v2", tag=tag)
 
 
+# uv's pin in a rendered Dockerfile; in the template, includes/versions.jinja writes it.
+UV_PIN = r"uv==[0-9][0-9.]*"
+
+
+def conflicting_uv_pins(project: Path, template: Path, ours: str, theirs: str) -> None:
+    """The team pins uv in its Dockerfile, and the next release (tagged v2.0.0) pins
+    another uv on the same line: a real conflict, committed on both sides."""
+    edit(project / "Dockerfile", UV_PIN, f"uv=={ours}")
+    git_save(project, "Our uv")
+    edit(template / "includes" / "versions.jinja", r'(uv_version = ")[0-9.]+"', rf'\g<1>{theirs}"')
+    git_save(template, "Template's uv", tag="v2.0.0")
+
+
+def rename_question(template: Path, old: str, new: str, *, keep_old_name: bool) -> None:
+    """A release that renames a question, in every file of the template.
+
+    keep_old_name: the way that needs no `--trust`. The new question takes the old
+    answer as its default, and the old name stays, after it, as a question never
+    asked (`when: false`): Copier forgets a recorded answer only when it reaches the
+    question that has it, so the new question, asked first, still sees it. Without
+    this, Copier drops the old answer and the new question takes its plain default.
+    """
+    for path in [template / "copier.yml", *template.glob("template/**/*"),
+                 *template.glob("includes/**/*")]:  # fmt: skip
+        if path.is_file() and old in path.read_text():
+            path.write_text(path.read_text().replace(old, new))
+    questions = yaml.safe_load((template / "copier.yml").read_text())
+    if keep_old_name:
+        default = questions[new]["default"]
+        questions[new]["default"] = f"{{{{ {old} | default('{default}') }}}}"
+        questions[old] = {"type": "str", "when": False, "help": f"Renamed to {new}", "default": ""}
+    (template / "copier.yml").write_text(yaml.safe_dump(questions, sort_keys=False))
+
+
 def make_user_edits(project: Path, *, dockerfile_top: bool = True) -> dict[str, str]:
     """What a user does to a fresh project, committed; returns the edited files' texts.
 
@@ -137,28 +168,22 @@ def make_user_edits(project: Path, *, dockerfile_top: bool = True) -> dict[str, 
 
 # ── What a strategy's Dockerfile is ─────────────────────────────────────────
 
-HEADERS = {
-    "export": "# Export strategy:",
-    "wheel": "# Wheel strategy:",
-    "environment": "# Environment strategy:",
-}
-
 
 def assert_strategy(project: Path, strategy: str) -> None:
-    """The Dockerfile is this strategy's, and only its own: header, stages, install, CMD."""
+    """The Dockerfile is this strategy's, and only its own: header, stages, steps, CMD."""
     assert answers_of(project)["docker_strategy"] == strategy
     assert sorted(p.name for p in project.glob("Dockerfile*")) == ["Dockerfile"]
     dockerfile = project / "Dockerfile"
     text = dockerfile.read_text()
-    headers = re.findall(r"^# \w+ strategy:", text, re.MULTILINE)
-    assert headers == [HEADERS[strategy]], "one header, this strategy's"
+    headers = re.findall(r"^# (\w+) strategy\b", text, re.MULTILINE)
+    assert headers == [strategy.capitalize()], "one header, this strategy's"
     parsed = DockerfileParser(str(dockerfile)).structure
-    froms = [i["value"] for i in parsed if i["instruction"] == "FROM"]
-    stages = [value.split(" AS ")[1] for value in froms]
-    assert stages == ["tools", "manifest", "deps", "project", "runtime"]
-    (cmd,) = [i["value"] for i in parsed if i["instruction"] == "CMD"]
-    assert ("poetry export --only main" in text) == (strategy == "export")
-    assert ("poetry install --only main" in text) == (strategy != "export")
-    assert ("build_wheel(" in text) == (strategy != "environment")
-    assert ("build_editable(" in text) == (strategy == "environment")
-    assert cmd == '["hello"]'
+    stages = [i["value"].split(" AS ")[1] for i in parsed if i["instruction"] == "FROM"]
+    assert (stages[0], stages[-1]) == ("tools", "runtime"), stages
+    assert {"manifest", "deps", "project"} <= set(stages), stages
+    # The build's steps (docker/stages) are told the strategy: this one, every time.
+    steps = re.findall(r"python /opt/stages (manifest|deps|project) (\w+)", text)
+    assert {step for step, _ in steps} == {"manifest", "deps", "project"}, steps
+    assert {named for _, named in steps if named != "dev"} == {strategy}, steps
+    cmds = [i["value"] for i in parsed if i["instruction"] == "CMD"]
+    assert cmds[-1] == '["hello"]', "the runtime stage's command"
