@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ast
+import fnmatch
 import json
 import os
 import re
@@ -366,16 +368,24 @@ KEPT = {
     # A package's own `secrets` module is code: only a root `secrets/` folder is a secret's.
     f"src/{PACKAGE}/secrets/__init__.py",
 }  # fmt: skip
+# A file of every convention includes/secrets.jinja names, planted at the root and in
+# folders below it: "anywhere in the tree".
+SECRETS = [
+    ".env", ".env.local", ".envrc", ".netrc", ".pypirc", ".npmrc", ".git-credentials",
+    ".htpasswd", "server.pem", "server.key", "client.p12", "client.pfx", "trust.jks",
+    "app.keystore", "vault.kdbx", "id_rsa", "id_dsa", "id_ecdsa.pub", "id_ed25519.pub",
+    "app.secret", "keys.secrets", "credentials.json", "credentials-prod.json",
+    "prod-service-account.json", "ci_service_account.json", "client_secret_42.json",
+    "secrets.toml", "terraform.tfstate", "terraform.tfstate.backup", ".secrets/db-password",
+    ".ssh/config", ".aws/credentials", ".azure/config", ".docker/config.json",
+    ".kube/config", ".gnupg/private-keys.kbx", ".config/gcloud/credentials.db",
+    ".meltano/meltano.yml", ".terraform/terraform.tfstate",
+]  # fmt: skip
+SECRET_PLACES = ["", "config/", f"src/{PACKAGE}/", f"src/{PACKAGE}/deep/er/"]
 MESSY_TREE = sorted({
     *KEPT,
-    # Secrets, at the root and deeper down.
-    ".env", ".env.local", "config/.env.production", ".netrc", ".pypirc", "certs/server.key",
-    "certs/server.pem", "id_rsa", "id_ed25519.pub", ".ssh/config", ".aws/credentials",
-    ".docker/config.json", f"src/{PACKAGE}/.env", f"src/{PACKAGE}/certs/client.key",
-    ".secrets/db-password", "secrets/api-token", "deploy/app.secret", "ops/keys.secrets",
-    ".streamlit/secrets.toml", f"src/{PACKAGE}/.streamlit/secrets.toml", "credentials.json",
-    "gcp/prod-service-account.json", "client_secret_42.json", ".meltano/meltano.yml",
-    f"src/{PACKAGE}/.meltano/x", ".kube/config", "terraform.tfstate",
+    *(place + name for place in SECRET_PLACES for name in SECRETS),
+    "secrets/api-token",  # a root `secrets/` folder
     # The dev files compose and the dev container read.
     "compose.override.yaml", ".devcontainer/devcontainer.json",
     # Version control, CI and the template's own files.
@@ -388,6 +398,23 @@ MESSY_TREE = sorted({
     # Editors and operating systems.
     ".idea/workspace.xml", ".vscode/settings.json", f"src/{PACKAGE}/.x.py.swp", ".DS_Store",
 })  # fmt: skip
+
+
+def test_the_planted_secrets_cover_every_secret_pattern() -> None:
+    """A pattern added to includes/secrets.jinja gets a planted file above."""
+    text = (ROOT / "includes" / "secrets.jinja").read_text()
+    found = re.search(r"set secret_patterns = (\[.*?\])", text, re.DOTALL)
+    assert found, "includes/secrets.jinja sets secret_patterns to a list"
+    patterns = ast.literal_eval(found[1])
+    planted = ["secrets/api-token", *SECRETS]
+    uncovered = [p for p in patterns if not any(matches(name, p) for name in planted)]
+    assert uncovered == []
+
+
+def matches(name: str, pattern: str) -> bool:
+    """Does a planted path fall under a secret pattern (a folder's ends in "/")?"""
+    folder = pattern.endswith("/")
+    return fnmatch.fnmatch(name, pattern.strip("/") + ("/*" if folder else ""))
 
 
 # ── The tier itself ──────────────────────────────────────────────────────────
