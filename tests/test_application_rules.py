@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.apps import Application, put_application
-from tests.support.docker import Image, session_tag
+from tests.support.docker import Image, session_tag, writable_by_the_user
 from tests.support.matrix import STRATEGIES
 from tests.support.shell import run
 
@@ -52,6 +52,19 @@ def test_compiled_dependencies_leave_the_compiler_behind(
     wheels = image.run("sh", "-c", "ls /app/.venv/lib/*/site-packages | grep -i binary",
                        check=False)  # fmt: skip
     assert wheels.stdout == "", "built from the sdist, not psycopg2-binary"
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_the_data_folder_is_the_one_writable_place_in_app(
+    application: Callable[[str, str], tuple[Application, Image]], strategy: str
+) -> None:
+    """The docker_data_dir answer (/app/data) is the user's; the rest of /app stays
+    read-only to it."""
+    app, image = application("data-writer", strategy)
+    data = app.fixture["answers"]["docker_data_dir"]
+    writable = writable_by_the_user(image.tag)
+    assert data in writable, "the check sees the one folder the user may write"
+    assert [path for path in writable if not path.startswith(f"{data}/")] == [data]
 
 
 @pytest.mark.parametrize("strategy", ["export", "environment"])

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.docker import Image, build_image, build_steps
+from tests.support.docker import Image, build_image, build_steps, writable_by_the_user
 from tests.support.matrix import BUILDABLE_PYTHONS, STRATEGIES
 from tests.support.package_index import PackageIndex
 from tests.support.shell import run
@@ -165,6 +165,28 @@ def test_no_setuid_setgid_or_world_writable_file(image: Image) -> None:
     base = run("docker", "run", "--rm", "--user", "0", f"python:{python_of(image)}-slim",
                "find", "/", "-xdev", "-type", "f", "-perm", "/6000").stdout  # fmt: skip
     assert len(base.split()) >= 5, "the control: the base image has setuid programs"
+
+
+def test_the_application_is_read_only_to_the_user(image: Image) -> None:
+    """Nothing under /app, the venv included, can the user change: code it could rewrite
+    is code an intruder keeps across restarts."""
+    assert writable_by_the_user(image.tag) == []
+
+
+def test_the_read_only_check_sees_a_writable_venv(
+    locked_project: Callable[..., Path], build_image: Callable[..., Image], tmp_path: Path
+) -> None:
+    """The control: the same project, its venv copied in with `--chown=10001`."""
+    project = tmp_path / "acme"
+    shutil.copytree(locked_project(), project)
+    dockerfile = project / "Dockerfile"
+    venv = "COPY --from=deps /app/.venv /app/.venv"
+    assert venv in dockerfile.read_text()
+    dockerfile.write_text(dockerfile.read_text().replace(
+        venv, "COPY --from=deps --chown=10001:10001 /app/.venv /app/.venv"))  # fmt: skip
+    writable = writable_by_the_user(build_image(project, "chowned-venv").tag)
+    # /app too: the COPY made it, for the same owner.
+    assert {"/app", "/app/.venv/pyvenv.cfg", "/app/.venv/bin/activate"} <= set(writable), writable
 
 
 def test_home_is_the_users_own(image: Image) -> None:

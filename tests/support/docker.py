@@ -75,6 +75,15 @@ def build_image(project: Path, name: str, *extra: str, index_url: str | None = N
     return Image(tag=tag, project=project, log=result.stderr + result.stdout)
 
 
+def writable_by_the_user(tag: str, folder: str = "/app") -> list[str]:
+    """Every file and folder under `folder` that the image's user, 10001, may change
+    (find's -writable asks the kernel, as the user: modes, owners and ACLs all count)."""
+    found = run("docker", "run", "--rm", "--user", "10001:10001", "--entrypoint", "find",
+                tag, folder, "-writable")  # fmt: skip
+    assert found.stderr == "", "find saw every folder"
+    return sorted(found.stdout.split())
+
+
 def build_steps(log: str) -> dict[str, bool]:
     """Each build step of a --progress=plain log, and whether it came from the cache."""
     names = dict(re.findall(r"^#(\d+) (\[[^\]]+\] .*)$", log, re.MULTILINE))
