@@ -17,11 +17,18 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.docker import Image, build_image, build_steps, writable_by_the_user
+from tests.support.docker import (
+    Image,
+    build_image,
+    build_steps,
+    failed_build,
+    failed_steps,
+    writable_by_the_user,
+)
 from tests.support.matrix import BUILDABLE_PYTHONS, STRATEGIES
 from tests.support.package_index import PackageIndex
 from tests.support.shell import run
-from tests.support.template import ROOT, answers_of, read_toml
+from tests.support.template import ROOT, answers_of, break_locked_hashes, read_toml
 
 pytestmark = pytest.mark.docker
 
@@ -317,6 +324,49 @@ def test_source_edit_rebuilds_only_the_project(
         assert rebuilt.run().stdout == f"{greeting}\n"
     finally:
         run("docker", "image", "rm", rebuilt.tag, check=False)
+
+
+# ── Hash checking, exercised ─────────────────────────────────────────────────
+
+
+@pytest.fixture(scope="session")
+def with_six(locked_project: Callable[..., Path], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The project, locked with `six`: a main dependency of one wheel and one sdist."""
+    project = tmp_path_factory.mktemp("six") / "acme"
+    shutil.copytree(locked_project(python_version="3.13"), project)
+    run("poetry", "add", "--lock", "six", cwd=project)
+    return project
+
+
+# What each installer says when no file of the package matches a locked hash.
+POETRY_REFUSES = r"Downloaded distributions for six \([\d.]+\) did not match any known checksums"
+HASH_MESSAGES = {
+    "export": r"Hash mismatch for `six==[\d.]+`",  # uv, --require-hashes
+    "wheel": POETRY_REFUSES,
+    "environment": POETRY_REFUSES,
+}
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_a_download_that_does_not_match_its_locked_hash_stops_the_build(
+    strategy: str,
+    with_six: Path,
+    locked_project: Callable[..., Path],
+    tmp_path: Path,
+    docker_engine: str,
+) -> None:
+    """One digit of six's hashes changed in poetry.lock: the dependency stage fails,
+    saying so in the installer's own words, and nothing that needs it is built."""
+    project = tmp_path / "acme"
+    shutil.copytree(locked_project(docker_strategy=strategy, python_version="3.13"), project)
+    for name in ("pyproject.toml", "poetry.lock"):
+        shutil.copy2(with_six / name, project / name)
+    break_locked_hashes(project / "poetry.lock", "six")
+    log = failed_build(project, f"wrong-hash-{strategy}")
+    assert failed_steps(log), log
+    assert all(step.startswith("[deps ") for step in failed_steps(log)), failed_steps(log)
+    assert re.search(HASH_MESSAGES[strategy], log), log
+    assert "--from=deps" not in "".join(build_steps(log)), "nothing after deps"
 
 
 # ── Optional OS packages ─────────────────────────────────────────────────────
