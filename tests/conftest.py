@@ -7,7 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,11 +15,39 @@ import plumbum
 import pytest
 
 from tests.support import apps, docker
-from tests.support.shell import package_index_url, run, unavailable
+from tests.support.shell import in_ci, package_index_url, run, skip_reason, unavailable
 from tests.support.template import copy_project
 
 # Fixture projects carry their own tests, run inside their rendered copies, never from here.
 collect_ignore = ["fixtures"]
+
+
+# ── In CI no test skips ──────────────────────────────────────────────────────
+# Whatever the skip (pytest.skip, a skip or skipif mark, a module that skips itself), with
+# CI set it is reported as a failure: CI runs every tier. An empty parametrization fails
+# at collection anyway (empty_parameter_set_mark in pyproject.toml). xfail stays xfail.
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    report = yield
+    if in_ci() and report.skipped and not hasattr(report, "wasxfail"):
+        report.outcome = "failed"
+        report.longrepr = f"skipped with CI set, where no test may skip: {skip_reason(report)}"
+    return report
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_make_collect_report(
+    collector: pytest.Collector,
+) -> Generator[None, pytest.CollectReport, pytest.CollectReport]:
+    report = yield
+    if in_ci() and report.skipped:
+        report.outcome = "failed"
+        report.longrepr = f"skipped with CI set, where no test may skip: {skip_reason(report)}"
+    return report
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.apps import Application, put_application
-from tests.support.docker import Image, session_tag
+from tests.support.docker import Image, session_tag, writable_by_the_user
 from tests.support.matrix import STRATEGIES
 from tests.support.shell import run
 
@@ -54,6 +54,19 @@ def test_compiled_dependencies_leave_the_compiler_behind(
     assert wheels.stdout == "", "built from the sdist, not psycopg2-binary"
 
 
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_the_data_folder_is_the_one_writable_place_in_app(
+    application: Callable[[str, str], tuple[Application, Image]], strategy: str
+) -> None:
+    """The docker_data_dir answer (/app/data) is the user's; the rest of /app stays
+    read-only to it."""
+    app, image = application("data-writer", strategy)
+    data = app.fixture["answers"]["docker_data_dir"]
+    writable = writable_by_the_user(image.tag)
+    assert data in writable, "the check sees the one folder the user may write"
+    assert [path for path in writable if not path.startswith(f"{data}/")] == [data]
+
+
 @pytest.mark.parametrize("strategy", ["export", "environment"])
 def test_home_is_writable_and_read_only_needs_a_tmpfs_there(
     application: Callable[[str, str], tuple[Application, Image]], strategy: str
@@ -71,36 +84,87 @@ def test_home_is_writable_and_read_only_needs_a_tmpfs_there(
     assert with_tmpfs.stdout == saved
 
 
+# PID 1 of a container the program's container joins (`--pid container:<it>`): the
+# program's orphans come to it, and it reports how each one ended.
+OBSERVER = """
+import os, time
+while True:
+    try:
+        pid, status = os.wait()
+    except ChildProcessError:
+        time.sleep(0.05)
+        continue
+    how = f"signal {os.WTERMSIG(status)}" if os.WIFSIGNALED(status) else "an exit"
+    print(f"reaped {pid}: {how}", flush=True)
+"""
+
+
 @pytest.mark.parametrize("strategy", STRATEGIES)
-def test_docker_stop_ends_a_long_running_program_at_once(
+def test_docker_stop_ends_a_long_running_program_and_its_child_at_once(
     application: Callable[[str, str], tuple[Application, Image]],
     docker_engine: str,
     strategy: str,
 ) -> None:
-    """The program installs no signal handler: the init passes SIGTERM on, so it
-    ends well within docker stop's 10 s grace."""
+    """`serve` installs no signal handler and starts a child. The init sends SIGTERM to
+    the program's process group: the program ends by it (exit 143, not 137: killed) well
+    within docker stop's grace, and so does its child, reaped, nothing left running.
+
+    The child is seen from outside: the program's container joins the PID namespace of
+    an observer, to which the child falls when the program ends, and which reports how
+    it ended (a child the signal missed is SIGKILLed by the runtime when the container
+    goes, signal 9, or lives on)."""
     _, image = application("service-extras-home", strategy)
-    container = run(docker_engine, "run", "--detach", image.tag).stdout.strip()
+    docker = docker_engine
+    observer = run(docker, "run", "--detach", "--entrypoint", "python", image.tag,
+                   "-c", OBSERVER).stdout.strip()  # fmt: skip
+    container = ""
+    try:
+        container = run(docker, "run", "--detach", "--pid", f"container:{observer}",
+                        image.tag).stdout.strip()  # fmt: skip
+        started = wait_for_log(docker, container, r"helper process (\d+) started")
+        child = started[1]
+        timer = time.monotonic()
+        # A long grace, so that only the exit code tells SIGTERM from a kill.
+        run(docker, "stop", "--time", "30", container)
+        took = time.monotonic() - timer
+        assert int(run(docker, "wait", container).stdout) == 143, "SIGTERM (128 + 15)"
+        assert took < 10, f"docker stop took {took:.1f} s: longer than its default grace"
+        reaped = wait_for_log(docker, observer, rf"reaped {child}: (.*)")
+        assert reaped[1] == "signal 15", "the child got SIGTERM too"
+        left = run(docker, "exec", observer, "python", "-c",
+                   "import os; print([p for p in os.listdir('/proc') if p.isdigit()"
+                   " and int(p) not in (1, os.getpid())])").stdout  # fmt: skip
+        assert left == "[]\n", "nothing of the program is left, running or a zombie"
+    finally:
+        run(docker, "rm", "--force", *filter(None, [container, observer]), check=False)
+
+
+def test_without_the_init_docker_stop_kills_the_program(
+    application: Callable[[str, str], tuple[Application, Image]], docker_engine: str
+) -> None:
+    """The control: `serve` as PID 1 ignores SIGTERM, and is killed at the grace's end."""
+    _, image = application("service-extras-home", "export")
+    container = run(docker_engine, "run", "--detach", "--entrypoint", "serve",
+                    image.tag).stdout.strip()  # fmt: skip
     try:
         wait_for_log(docker_engine, container, "acme-service ready")
-        started = time.monotonic()
-        run(docker_engine, "stop", container)
-        took = time.monotonic() - started
-        code = int(run(docker_engine, "wait", container).stdout)
-        assert took < 5, f"docker stop took {took:.1f} s"
-        assert code == 143, "ended by SIGTERM (128 + 15), not killed (137)"
+        timer = time.monotonic()
+        run(docker_engine, "stop", "--time", "2", container)
+        assert time.monotonic() - timer >= 2
+        assert int(run(docker_engine, "wait", container).stdout) == 137, "killed"
     finally:
         run(docker_engine, "rm", "--force", container, check=False)
 
 
-def wait_for_log(docker: str, container: str, text: str, timeout: float = 30) -> None:
+def wait_for_log(docker: str, container: str, pattern: str, timeout: float = 30) -> re.Match[str]:
+    """The first line of the container's logs that the pattern matches, once there is one."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         logs = run(docker, "logs", container)
-        if text in logs.stdout + logs.stderr:
-            return
+        if found := re.search(pattern, logs.stdout + logs.stderr):
+            return found
         time.sleep(0.2)
-    pytest.fail(f"{text!r} never reached the logs")
+    pytest.fail(f"{pattern!r} never reached the logs")
 
 
 # ── The project's own build backend, and its version ─────────────────────────

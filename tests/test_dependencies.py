@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import http.server
 import json
+import re
 import shutil
 import threading
 import uuid
@@ -20,10 +21,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.docker import Image, build_image, build_steps
+from tests.support.docker import Image, build_image, build_steps, failed_build, failed_steps
 from tests.support.matrix import STRATEGIES
 from tests.support.shell import run
-from tests.support.template import ROOT, copy_project, read_toml
+from tests.support.template import ROOT, break_locked_hashes, copy_project, read_toml
 from tests.support.workflows import ci_workflow, load_workflow, run_checks
 
 pytestmark = pytest.mark.docker
@@ -111,6 +112,22 @@ def test_git_dependency_is_installed_at_the_locked_commit(
     )).stdout  # fmt: skip
     assert json.loads(recorded)["vcs_info"]["commit_id"] == commit
     assert image.run().stdout == "Hello, World!\n"
+
+
+def test_index_packages_keep_their_hash_check(
+    with_git_dependency: Callable[[str], tuple[Image, str]], tmp_path: Path
+) -> None:
+    """The git dependency goes in on its own; everything from the index, its own
+    dependency six included, is still checked against the lock's hashes: with six's
+    hashes wrong in poetry.lock, the dependency stage stops."""
+    image, _ = with_git_dependency("export")
+    assert image.run("python", "-c", "import six").returncode == 0
+    project = tmp_path / "project"
+    shutil.copytree(image.project, project)
+    break_locked_hashes(project / "poetry.lock", "six")
+    log = failed_build(project, "git-wrong-hash", "--network=host")
+    assert [step.split()[0] for step in failed_steps(log)] == ["[deps"], log
+    assert re.search(r"Hash mismatch for `six==[\d.]+`", log), log
 
 
 # ── A monorepo: the project below the repository's root, libraries by path ──

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ast
+import fnmatch
 import json
 import os
 import re
@@ -15,11 +17,18 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.docker import Image, build_image, build_steps
+from tests.support.docker import (
+    Image,
+    build_image,
+    build_steps,
+    failed_build,
+    failed_steps,
+    writable_by_the_user,
+)
 from tests.support.matrix import BUILDABLE_PYTHONS, STRATEGIES
 from tests.support.package_index import PackageIndex
 from tests.support.shell import run
-from tests.support.template import ROOT, answers_of, read_toml
+from tests.support.template import ROOT, answers_of, break_locked_hashes, read_toml
 
 pytestmark = pytest.mark.docker
 
@@ -165,6 +174,28 @@ def test_no_setuid_setgid_or_world_writable_file(image: Image) -> None:
     assert len(base.split()) >= 5, "the control: the base image has setuid programs"
 
 
+def test_the_application_is_read_only_to_the_user(image: Image) -> None:
+    """Nothing under /app, the venv included, can the user change: code it could rewrite
+    is code an intruder keeps across restarts."""
+    assert writable_by_the_user(image.tag) == []
+
+
+def test_the_read_only_check_sees_a_writable_venv(
+    locked_project: Callable[..., Path], build_image: Callable[..., Image], tmp_path: Path
+) -> None:
+    """The control: the same project, its venv copied in with `--chown=10001`."""
+    project = tmp_path / "acme"
+    shutil.copytree(locked_project(), project)
+    dockerfile = project / "Dockerfile"
+    venv = "COPY --from=deps /app/.venv /app/.venv"
+    assert venv in dockerfile.read_text()
+    dockerfile.write_text(dockerfile.read_text().replace(
+        venv, "COPY --from=deps --chown=10001:10001 /app/.venv /app/.venv"))  # fmt: skip
+    writable = writable_by_the_user(build_image(project, "chowned-venv").tag)
+    # /app too: the COPY made it, for the same owner.
+    assert {"/app", "/app/.venv/pyvenv.cfg", "/app/.venv/bin/activate"} <= set(writable), writable
+
+
 def test_home_is_the_users_own(image: Image) -> None:
     assert image.run("sh", "-c", 'echo "$HOME"; stat -c "%u %a" "$HOME"').stdout == (
         "/home/app\n10001 700\n"
@@ -295,6 +326,49 @@ def test_source_edit_rebuilds_only_the_project(
         run("docker", "image", "rm", rebuilt.tag, check=False)
 
 
+# ── Hash checking, exercised ─────────────────────────────────────────────────
+
+
+@pytest.fixture(scope="session")
+def with_six(locked_project: Callable[..., Path], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The project, locked with `six`: a main dependency of one wheel and one sdist."""
+    project = tmp_path_factory.mktemp("six") / "acme"
+    shutil.copytree(locked_project(python_version="3.13"), project)
+    run("poetry", "add", "--lock", "six", cwd=project)
+    return project
+
+
+# What each installer says when no file of the package matches a locked hash.
+POETRY_REFUSES = r"Downloaded distributions for six \([\d.]+\) did not match any known checksums"
+HASH_MESSAGES = {
+    "export": r"Hash mismatch for `six==[\d.]+`",  # uv, --require-hashes
+    "wheel": POETRY_REFUSES,
+    "environment": POETRY_REFUSES,
+}
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_a_download_that_does_not_match_its_locked_hash_stops_the_build(
+    strategy: str,
+    with_six: Path,
+    locked_project: Callable[..., Path],
+    tmp_path: Path,
+    docker_engine: str,
+) -> None:
+    """One digit of six's hashes changed in poetry.lock: the dependency stage fails,
+    saying so in the installer's own words, and nothing that needs it is built."""
+    project = tmp_path / "acme"
+    shutil.copytree(locked_project(docker_strategy=strategy, python_version="3.13"), project)
+    for name in ("pyproject.toml", "poetry.lock"):
+        shutil.copy2(with_six / name, project / name)
+    break_locked_hashes(project / "poetry.lock", "six")
+    log = failed_build(project, f"wrong-hash-{strategy}")
+    assert failed_steps(log), log
+    assert all(step.startswith("[deps ") for step in failed_steps(log)), failed_steps(log)
+    assert re.search(HASH_MESSAGES[strategy], log), log
+    assert "--from=deps" not in "".join(build_steps(log)), "nothing after deps"
+
+
 # ── Optional OS packages ─────────────────────────────────────────────────────
 
 
@@ -366,16 +440,24 @@ KEPT = {
     # A package's own `secrets` module is code: only a root `secrets/` folder is a secret's.
     f"src/{PACKAGE}/secrets/__init__.py",
 }  # fmt: skip
+# A file of every convention includes/secrets.jinja names, planted at the root and in
+# folders below it: "anywhere in the tree".
+SECRETS = [
+    ".env", ".env.local", ".envrc", ".netrc", ".pypirc", ".npmrc", ".git-credentials",
+    ".htpasswd", "server.pem", "server.key", "client.p12", "client.pfx", "trust.jks",
+    "app.keystore", "vault.kdbx", "id_rsa", "id_dsa", "id_ecdsa.pub", "id_ed25519.pub",
+    "app.secret", "keys.secrets", "credentials.json", "credentials-prod.json",
+    "prod-service-account.json", "ci_service_account.json", "client_secret_42.json",
+    "secrets.toml", "terraform.tfstate", "terraform.tfstate.backup", ".secrets/db-password",
+    ".ssh/config", ".aws/credentials", ".azure/config", ".docker/config.json",
+    ".kube/config", ".gnupg/private-keys.kbx", ".config/gcloud/credentials.db",
+    ".meltano/meltano.yml", ".terraform/terraform.tfstate",
+]  # fmt: skip
+SECRET_PLACES = ["", "config/", f"src/{PACKAGE}/", f"src/{PACKAGE}/deep/er/"]
 MESSY_TREE = sorted({
     *KEPT,
-    # Secrets, at the root and deeper down.
-    ".env", ".env.local", "config/.env.production", ".netrc", ".pypirc", "certs/server.key",
-    "certs/server.pem", "id_rsa", "id_ed25519.pub", ".ssh/config", ".aws/credentials",
-    ".docker/config.json", f"src/{PACKAGE}/.env", f"src/{PACKAGE}/certs/client.key",
-    ".secrets/db-password", "secrets/api-token", "deploy/app.secret", "ops/keys.secrets",
-    ".streamlit/secrets.toml", f"src/{PACKAGE}/.streamlit/secrets.toml", "credentials.json",
-    "gcp/prod-service-account.json", "client_secret_42.json", ".meltano/meltano.yml",
-    f"src/{PACKAGE}/.meltano/x", ".kube/config", "terraform.tfstate",
+    *(place + name for place in SECRET_PLACES for name in SECRETS),
+    "secrets/api-token",  # a root `secrets/` folder
     # The dev files compose and the dev container read.
     "compose.override.yaml", ".devcontainer/devcontainer.json",
     # Version control, CI and the template's own files.
@@ -388,6 +470,23 @@ MESSY_TREE = sorted({
     # Editors and operating systems.
     ".idea/workspace.xml", ".vscode/settings.json", f"src/{PACKAGE}/.x.py.swp", ".DS_Store",
 })  # fmt: skip
+
+
+def test_the_planted_secrets_cover_every_secret_pattern() -> None:
+    """A pattern added to includes/secrets.jinja gets a planted file above."""
+    text = (ROOT / "includes" / "secrets.jinja").read_text()
+    found = re.search(r"set secret_patterns = (\[.*?\])", text, re.DOTALL)
+    assert found, "includes/secrets.jinja sets secret_patterns to a list"
+    patterns = ast.literal_eval(found[1])
+    planted = ["secrets/api-token", *SECRETS]
+    uncovered = [p for p in patterns if not any(matches(name, p) for name in planted)]
+    assert uncovered == []
+
+
+def matches(name: str, pattern: str) -> bool:
+    """Does a planted path fall under a secret pattern (a folder's ends in "/")?"""
+    folder = pattern.endswith("/")
+    return fnmatch.fnmatch(name, pattern.strip("/") + ("/*" if folder else ""))
 
 
 # ── The tier itself ──────────────────────────────────────────────────────────

@@ -123,6 +123,8 @@ BAD_ANSWERS = [
     ({"package_name": "import"}, 'use "import_app"', "Python keyword"),
     ({"package_name": "json"}, 'use "json_app"', "shadow the package on import"),
     ({"package_name": "asyncio"}, 'use "asyncio_app"', "standard-library module"),
+    # The regression-test package: not in sys.stdlib_module_names, still shadowing.
+    ({"package_name": "test"}, 'use "test_app"', "standard-library module"),
     ({"description": "two\nlines"}, 'use "two lines"', "a line break"),
     ({"description": "  "}, "use a line of text", "must not be empty"),
     ({"author_name": "Team <ops@example.com>"}, 'use "Team ops@example.com"', "reads '<'"),

@@ -75,6 +75,31 @@ def build_image(project: Path, name: str, *extra: str, index_url: str | None = N
     return Image(tag=tag, project=project, log=result.stderr + result.stdout)
 
 
+def failed_build(project: Path, name: str, *extra: str, index_url: str | None = None) -> str:
+    """`docker build` as build_image does, for a build that must fail: its log."""
+    result = run("docker", "build", "--progress=plain", "--build-arg",
+                 f"PIP_INDEX_URL={index_url or package_index_url()}", "--tag",
+                 session_tag(name), *extra, ".", cwd=project, check=False)  # fmt: skip
+    log = result.stderr + result.stdout
+    assert result.returncode != 0, f"the build of {name} succeeded:\n{log}"
+    return log
+
+
+def writable_by_the_user(tag: str, folder: str = "/app") -> list[str]:
+    """Every file and folder under `folder` that the image's user, 10001, may change
+    (find's -writable asks the kernel, as the user: modes, owners and ACLs all count)."""
+    found = run("docker", "run", "--rm", "--user", "10001:10001", "--entrypoint", "find",
+                tag, folder, "-writable")  # fmt: skip
+    assert found.stderr == "", "find saw every folder"
+    return sorted(found.stdout.split())
+
+
+def failed_steps(log: str) -> list[str]:
+    """The build steps of a --progress=plain log that failed, by name."""
+    names = dict(re.findall(r"^#(\d+) (\[[^\]]+\] .*)$", log, re.MULTILINE))
+    return [names[number] for number in re.findall(r"^#(\d+) ERROR: ", log, re.MULTILINE)]
+
+
 def build_steps(log: str) -> dict[str, bool]:
     """Each build step of a --progress=plain log, and whether it came from the cache."""
     names = dict(re.findall(r"^#(\d+) (\[[^\]]+\] .*)$", log, re.MULTILINE))

@@ -55,8 +55,19 @@ def path_without_poetry() -> str:
     )
 
 
+def in_ci() -> bool:
+    """Is CI set (GitHub sets CI=true; .ci/run sets it too)? Then no test may skip."""
+    return bool(os.environ.get("CI"))
+
+
+def skip_reason(report: pytest.TestReport | pytest.CollectReport) -> str:
+    """What a skipped test or module said, from its report."""
+    longrepr = report.longrepr
+    return longrepr[2] if isinstance(longrepr, tuple) else str(longrepr)
+
+
 def unavailable(message: str, tier: str) -> NoReturn:
     """Skip a test whose tool is missing here; with CI set, fail: CI runs every tier."""
-    if os.environ.get("CI"):
+    if in_ci():
         pytest.fail(f"{message}, and CI is set: the {tier} tier must run in CI")
     pytest.skip(message)
