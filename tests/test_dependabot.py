@@ -77,6 +77,7 @@ def dependabot_may_change(config: dict[str, Any], ecosystem: str, path: str) -> 
 FILES = {
     ".github/workflows/ci.yml": "github-actions",
     ".github/workflows/template-update.yml": "github-actions",
+    ".github/workflows/audit.yml": "github-actions",
     ".github/actions/poetry/action.yml": "github-actions",
     ".github/workflows/deploy.yml": "github-actions",
     "pyproject.toml": "pip",
