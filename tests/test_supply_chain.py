@@ -186,7 +186,7 @@ def test_lint_job_scans_for_secrets_and_audits_the_workflows(
 def lint_step(repository: Path, layout: str, name: str, tmp_path: Path) -> StepResult:
     """One step of the lint job, run in the project as a runner runs it."""
     job = Job(workflow_named(repository, "ci"), "lint")
-    results = job.run(project_dir(repository, layout), tmp_path / "runner-temp", only=name,
+    results = job.run(repository, tmp_path / "runner-temp", only=name,
                       env={"GITHUB_WORKSPACE": str(repository)})  # fmt: skip
     return results[name]
 

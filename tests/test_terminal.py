@@ -36,8 +36,9 @@ QUESTIONS: dict[str, dict[str, Any]] = {
 }
 DOWN, ENTER, CLEAR_LINE = "\x1b[B", "\r", "\x15"
 # Keys per question (Enter alone takes the default); package_name is answered wrongly
-# first, see below.
-KEYS = {"project_name": "Acme Widget Service\r", "license": DOWN + ENTER}
+# first, see below; Renovate, so that the base image's tag is asked too.
+KEYS = {"project_name": "Acme Widget Service\r", "license": DOWN + ENTER,
+        "update_bot": DOWN + ENTER}  # fmt: skip
 WRONG_PACKAGE_NAME = "My-Pkg"
 ERROR_LINE = "Validation error for question 'package_name': use \"my_pkg\""
 
@@ -126,4 +127,5 @@ def test_every_help_choice_and_error_is_readable_in_80_columns(
     assert terminal.close() == 0
     answers = answers_of(tmp_path / "acme")
     assert (answers["package_name"], answers["license"]) == ("acme_widget", "MIT")
+    assert answers["update_bot"] == "renovate"
     assert answers["project_slug"] == "acme-widget-service"

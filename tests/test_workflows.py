@@ -38,7 +38,7 @@ CASES = [(strategy, python) for strategy in STRATEGIES for python in PYTHONS]
 # (.github/dependabot.yml): the generated workflows are Jinja files it cannot parse.
 PINS_FILE = ROOT / ".github" / "pins" / "action.yml"
 # The workflows every project gets.
-GENERATED_WORKFLOWS = ["ci.yml", "template-update.yml"]
+GENERATED_WORKFLOWS = ["audit.yml", "ci.yml", "template-update.yml"]
 ROOT_WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
 ONLY_TAGS = "${{ !startsWith(github.ref, 'refs/tags/') }}"
 
@@ -93,9 +93,10 @@ def test_generated_github_files(project: Path) -> None:
     github = project / ".github"
     files = sorted(str(p.relative_to(github)) for p in github.rglob("*") if p.is_file())
     assert files == [
-        "actions/poetry/action.yml", "dependabot.yml",
-        "scripts/conflict-check.sh", "scripts/smoke-test.sh", "scripts/template-update.sh",
-        "scripts/test-in-image.sh", *(f"workflows/{name}" for name in GENERATED_WORKFLOWS),
+        "actions/poetry/action.yml", "dependabot.yml", "scripts/audit.py",
+        "scripts/conflict-check.sh", "scripts/secret-scan.sh", "scripts/smoke-test.sh",
+        "scripts/template-update.sh", "scripts/test-in-image.sh",
+        *(f"workflows/{name}" for name in GENERATED_WORKFLOWS),
     ]  # fmt: skip
     for path in github.rglob("*.yml"):
         text = path.read_text()
@@ -212,9 +213,10 @@ def test_lint_job_runs_the_quality_gates_once(
              for hook in repo["hooks"]}  # fmt: skip
     assert hooks["ruff-check"]["entry"] == "poetry run ruff check --force-exclude"
     assert hooks["mypy"]["entry"] == "poetry run mypy"
-    # The first step checked conflict markers and .rej files: pre-commit skips them.
-    assert set(gate["env"]["SKIP"].split(",")) == {"no-conflict-markers", "no-rej-files"}
-    assert {"no-conflict-markers", "no-rej-files"} <= set(hooks)
+    # Earlier steps ran the conflict check, the secret scan and zizmor: pre-commit skips them.
+    ran = {"no-conflict-markers", "no-rej-files", "detect-secrets", "zizmor"}
+    assert set(gate["env"]["SKIP"].split(",")) == ran
+    assert ran <= set(hooks)
 
 
 def test_test_job_runs_pytest_in_the_development_image(
@@ -382,9 +384,9 @@ def test_dependabot_updates_weekly_after_a_cooldown_what_the_template_does_not_o
     assert updates["pip"]["versioning-strategy"] == "lockfile-only"
     workflows = sorted(p.name for p in (project / ".github" / "workflows").glob("*.yml"))
     excluded = [f".github/workflows/{name}" for name in workflows]
-    assert updates["github-actions"]["exclude-paths"] == [
-        *excluded,
+    assert sorted(updates["github-actions"]["exclude-paths"]) == [
         ".github/actions/poetry/action.yml",
+        *excluded,
     ]
 
 
