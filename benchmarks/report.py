@@ -1,5 +1,5 @@
 """From samples to results: medians and ratios to (b), the report (results.json) and its
-table (results.md, which the README's benchmark block copies)."""
+table (results.md, which docs/benchmark.md's benchmark block copies)."""
 
 from __future__ import annotations
 

@@ -12,6 +12,7 @@ import re
 import shutil
 import subprocess
 import sys
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -23,6 +24,10 @@ DOCS = ROOT / "docs"
 DECISIONS = DOCS / "decisions"
 RECORDS = sorted(DECISIONS.glob("[0-9][0-9][0-9][0-9]-*.md"))
 HEADINGS = ["## Context", "## Decision", "## Consequences"]
+README = ROOT / "README.md"
+PAGES = [README, *sorted(DOCS.rglob("*.md"))]
+# The README is the overview; the detail lives in docs/ (issue 25).
+README_BUDGET = 250
 
 
 def build(config: Path, site: Path) -> subprocess.CompletedProcess[str]:
@@ -86,12 +91,86 @@ def console_blocks(text: str) -> list[str]:
     return re.findall(r"```console\n(.*?)```", text, re.DOTALL)
 
 
-@pytest.mark.parametrize("page", ["getting-started.md"])
-def test_copy_commands_are_the_ones_the_tests_run(page: str) -> None:
-    """tests/test_quick_start.py runs the README's `copier copy` commands: the docs show
-    exactly those, not a copy drifting apart (tests/test_adoption.py runs the docs')."""
+def test_readme_copy_commands_are_the_ones_the_tests_run() -> None:
+    """tests/test_quick_start.py runs docs/getting-started.md's `copier copy` commands
+    (tests/test_adoption.py runs docs/adopting.md's): the README's quick start shows
+    exactly one of those, not a copy drifting apart."""
     readme = (ROOT / "README.md").read_text()
-    commands = [b for b in console_blocks((DOCS / page).read_text()) if "copier copy" in b]
-    assert commands
+    commands = [b for b in console_blocks(readme) if "copier copy" in b]
+    assert commands, "the README's quick start shows `copier copy`"
     for command in commands:
-        assert command in console_blocks(readme), command
+        assert command in console_blocks((DOCS / "getting-started.md").read_text()), command
+
+
+# ── The README points into docs/, and every link lands ───────────────────────
+
+LINK = re.compile(r"\[[^\]]*\]\(([^)\s]+)\)")
+FENCE = re.compile(r"^```.*?^```", re.MULTILINE | re.DOTALL)
+CODE_SPAN = re.compile(r"`[^`\n]*`")
+
+
+def test_readme_stays_an_overview() -> None:
+    lines = README.read_text().splitlines()
+    assert len(lines) <= README_BUDGET, f"README.md: {len(lines)} lines; move detail to docs/"
+
+
+def slug(heading: str) -> str:
+    """The id MkDocs gives a heading (Python-Markdown's toc slugify, on the heading's
+    text without its Markdown)."""
+    text = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", heading).replace("`", "").replace("*", "")
+    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    text = re.sub(r"[^\w\s-]", "", text).strip().lower()
+    return re.sub(r"[-\s]+", "-", text)
+
+
+def prose(page: Path) -> str:
+    """A page without its code blocks and code spans, where nothing is a link."""
+    return CODE_SPAN.sub("", FENCE.sub("", page.read_text()))
+
+
+def anchors(page: Path) -> set[str]:
+    text = FENCE.sub("", page.read_text())
+    return {slug(h) for h in re.findall(r"^#{1,6} (.+?)\s*$", text, re.MULTILINE)}
+
+
+def broken_links(page: Path) -> list[str]:
+    """Relative links of a page whose file, or whose heading after `#`, does not exist."""
+    broken = []
+    for target in LINK.findall(prose(page)):
+        if re.match(r"[a-z][a-z0-9+.-]*:", target):  # https:, mailto: ...
+            continue
+        path, _, anchor = target.partition("#")
+        linked = (page.parent / path).resolve() if path else page
+        if not linked.exists() or (
+            anchor and linked.suffix == ".md" and anchor not in anchors(linked)
+        ):
+            broken.append(target)
+    return broken
+
+
+@pytest.mark.parametrize("page", PAGES, ids=[p.relative_to(ROOT).as_posix() for p in PAGES])
+def test_relative_links_land(page: Path) -> None:
+    """Every relative link of the README and of docs/ names a file that exists, and a
+    heading that exists when it has an anchor. MkDocs checks the pages' own links too;
+    that both agree on docs/ is the check that `slug` is MkDocs' id."""
+    assert broken_links(page) == []
+
+
+def test_readme_links_into_every_page() -> None:
+    """The README's reading list reaches every page of the site's nav."""
+    linked = {target.partition("#")[0] for target in LINK.findall(prose(README))}
+    pages = {f"docs/{p.relative_to(DOCS).as_posix()}" for p in DOCS.glob("*.md")}
+    assert pages - linked == set()
+
+
+def test_broken_links_are_found(tmp_path: Path) -> None:
+    """The control: a missing file and a missing heading are reported; a good link, a
+    web address and a link shown as code are not."""
+    (tmp_path / "other.md").write_text("# Other\n\n## A `code` heading, too\n")
+    page = tmp_path / "page.md"
+    page.write_text(
+        "# Page\n\n[ok](other.md#a-code-heading-too) [self](#page) [web](https://example.com)\n"
+        "[gone](missing.md#top) [no heading](other.md#nope) `[shown](shown.md)`\n"
+        "```\n[fenced](fenced.md)\n```\n"
+    )
+    assert broken_links(page) == ["missing.md#top", "other.md#nope"]

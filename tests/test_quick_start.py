@@ -1,5 +1,5 @@
-"""The quick start: a copy needs no `--trust`, the next-steps message, the README's
-examples, the generated README's first commands, and a build without a lock.
+"""The quick start: a copy needs no `--trust`, the next-steps message, the examples of
+docs/getting-started.md, the generated README's first commands, and a build without a lock.
 
 The template has no tasks, so nothing writes poetry.lock during the copy: the message
 says that `poetry install`, its first command, writes it, and that command does. The
@@ -86,40 +86,40 @@ def test_the_messages_first_command_writes_the_lock_the_commit_takes(tmp_path: P
     assert run("git", "ls-files", "poetry.lock", cwd=project).stdout == "poetry.lock\n"
 
 
-# ── The README's examples and the generated README ──────────────────────────
+# ── The examples of Getting started and the generated README ────────────────
 
 
-def quick_start_blocks(language: str) -> list[str]:
-    """The code blocks of a language in the README's quick start."""
-    readme = (ROOT / "README.md").read_text()
-    section = readme.split("\n## Quick start\n")[1].split("\n## ")[0]
-    return re.findall(rf"```{language}\n(.*?)```", section, re.DOTALL)
+def getting_started_blocks(language: str) -> list[str]:
+    """The code blocks of a language in docs/getting-started.md (the README's quick start
+    shows only its first command, and tests/test_docs.py keeps the two alike)."""
+    page = (ROOT / "docs" / "getting-started.md").read_text()
+    return re.findall(rf"```{language}\n(.*?)```", page, re.DOTALL)
 
 
-def readme_copy(command: str, cwd: Path) -> Path:
-    """Run one of the README's `copier copy` commands on this working tree."""
+def docs_copy(command: str, cwd: Path) -> Path:
+    """Run one of Getting started's `copier copy` commands on this working tree."""
     words = shlex.split(command.replace("\\\n", " "))
     assert words[:2] == ["copier", "copy"]
     words[words.index("<template-url-or-path>")] = str(ROOT)
-    assert "--trust" not in words, "no command of the README needs --trust"
+    assert "--trust" not in words, "no command of Getting started needs --trust"
     argv = [sys.executable, "-m", "copier", "copy", "--vcs-ref", "HEAD", *words[2:]]
     run(*argv, cwd=cwd, env={**os.environ, "PATH": path_without_poetry()})
     return cwd / words[-1]
 
 
-def test_readme_copies_without_questions(tmp_path: Path) -> None:
-    (command,) = [b for b in quick_start_blocks("console") if "docker_strategy=wheel" in b]
-    answers = answers_of(readme_copy(command, tmp_path))
+def test_docs_copy_without_questions(tmp_path: Path) -> None:
+    (command,) = [b for b in getting_started_blocks("console") if "docker_strategy=wheel" in b]
+    answers = answers_of(docs_copy(command, tmp_path))
     assert (answers["project_name"], answers["docker_strategy"]) == ("Acme Billing", "wheel")
     assert answers["python_version"] == "3.12"
 
 
-def test_readme_copies_with_organisation_defaults(tmp_path: Path) -> None:
-    (defaults,) = quick_start_blocks("yaml")
+def test_docs_copy_with_organisation_defaults(tmp_path: Path) -> None:
+    (defaults,) = getting_started_blocks("yaml")
     name = defaults.splitlines()[0].removeprefix("# ")
     (tmp_path / name).write_text(defaults)
-    (command,) = [b for b in quick_start_blocks("console") if "--data-file" in b]
-    answers = answers_of(readme_copy(command, tmp_path))
+    (command,) = [b for b in getting_started_blocks("console") if "--data-file" in b]
+    answers = answers_of(docs_copy(command, tmp_path))
     assert {key: answers[key] for key in yaml.safe_load(defaults)} == yaml.safe_load(defaults)
     assert answers["project_name"] == "Acme Billing", "--data wins over the file"
 
