@@ -310,7 +310,8 @@ def test_hadolint_clean(tmp_path: Path, strategy: str, apt: bool) -> None:
     for number, line in enumerate(lines):
         if line.startswith("# hadolint ignore="):
             reason = lines[number - 1]
-            assert reason.startswith("# ") and not reason.startswith("# hadolint"), reason
+            assert reason.startswith("# "), reason
+            assert not reason.startswith("# hadolint"), reason
             assert ":" in reason, f"a reason, `why: ...`, above {line}"
 
 
