@@ -422,6 +422,8 @@ def test_root_ci_runs_the_whole_suite_and_the_linters() -> None:
     # CI=true: the docker tier fails instead of skipping without an engine.
     assert test["env"]["CI"] == "true"
     assert test["timeout-minutes"] <= 90
+    # The previous release, which the update tests start from, is in the history.
+    assert steps(test)[0]["with"]["fetch-depth"] == 0
     lint = scripts(jobs["lint"]).splitlines()
     assert lint[0] == "source scripts/bootstrap.sh"
     assert "ruff check ." in lint
