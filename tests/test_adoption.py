@@ -18,12 +18,13 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-import copier
 import pytest
 
 from tests.support.docker import Image
+from tests.support.git import git_save, template_repo
 from tests.support.shell import run
 from tests.support.template import ROOT, answers_of
+from tests.support.updates import append, update
 from tests.support.workflows import run_checks
 
 ADOPT = ROOT / "tests" / "fixtures" / "adopt"
@@ -71,14 +72,17 @@ def docs_command() -> str:
     return block[1]
 
 
-def adopt(project: Path, *extra: str, output: str) -> None:
+def adopt(
+    project: Path, *extra: str, output: str, template: str = f"--vcs-ref HEAD {ROOT}"
+) -> None:
+    """The documented command in project, from template (this working tree by default)."""
     command = (
         docs_command()
         .replace(
             '--data smoke_test_text="the line your command prints"',
             f'--data smoke_test_text="{output}" ' + " ".join(extra),
         )
-        .replace("<template-url-or-path>", f"--vcs-ref HEAD {ROOT}")
+        .replace("<template-url-or-path>", template or f"--vcs-ref HEAD {ROOT}")
     )
     # `copier` and `python3` as the user's PATH has them, here the dev environment's.
     bin_dir = Path(sys.executable).parent
@@ -153,20 +157,49 @@ def test_the_adopted_project_builds_runs_and_passes_ci_smoke_test(
     assert run_checks(project, tmp_path, {"IMAGE": image.tag}) == [0, 0]
 
 
-def test_an_update_leaves_the_project_files_alone(
-    adopted: Callable[[str], tuple[Path, str]], tmp_path: Path
+# A line of the template's own in the generated .dockerignore and in the CI workflow.
+V2_IGNORE = "**/.template-v2-cache\n"
+V2_WORKFLOW = "# Template v2: a line of the template's own.\n"
+
+
+@pytest.mark.parametrize("name", ["pep621-src", "poetry1-flat"])
+def test_an_update_brings_the_template_change_and_leaves_the_project_files_alone(
+    tmp_path: Path, name: str
 ) -> None:
-    """After adoption, `copier recopy` (the template rendered anew) still writes only
-    its own files: pyproject.toml, the lock, README, code and tests are not its files."""
-    project, before = adopted("poetry1-flat")
-    copy = tmp_path / "project"
-    shutil.copytree(project, copy)
-    git(copy, "add", "--all")
-    git(copy, "commit", "--quiet", "--message", "Adopt the template")
-    copier.run_recopy(copy, defaults=True, overwrite=True, quiet=True, vcs_ref="HEAD")
-    rewritten = {line[3:] for line in git(copy, "status", "--porcelain").splitlines()}
-    assert rewritten <= INFRASTRUCTURE
-    assert git(copy, "diff", "--stat", before, "--", ".", *(f":!{f}" for f in INFRASTRUCTURE)) == ""
+    """Adopted at a template's v1 (its newest tag then, as `copier copy` takes it),
+    updated to v2: the template's files carry v2's change, and pyproject.toml, the lock,
+    README, code and tests stay byte for byte as the team committed them."""
+    template = template_repo(tmp_path / "template")
+    project = tmp_path / "project"
+    shutil.copytree(ADOPT / name / "project", project)
+    git(project, "init", "--quiet")
+    git_save(project, "Our project")
+    extra, output = CASES[name]
+    adopt(project, *extra, output=output, template=str(template))
+    assert answers_of(project)["_commit"] == "v1.0.0"
+    git_save(project, "Adopt the template")
+    ours = {
+        path: path.read_bytes()
+        for path in sorted(project.rglob("*"))
+        if path.is_file()
+        and ".git" not in path.relative_to(project).parts
+        and path.relative_to(project).as_posix() not in INFRASTRUCTURE
+    }
+    assert project / "pyproject.toml" in ours
+    append(template / "includes" / "dockerignore.jinja", V2_IGNORE)
+    workflows = template / "template" / ".github" / "workflows"
+    (ci,) = workflows.glob("{{ 'ci' if *")
+    append(ci, V2_WORKFLOW)
+    git_save(template, "Template v2", tag="v2.0.0")
+
+    update(project)
+
+    assert answers_of(project)["_commit"] == "v2.0.0"
+    assert (project / ".dockerignore").read_text().endswith(V2_IGNORE)
+    assert (project / ".github" / "workflows" / "ci.yml").read_text().endswith(V2_WORKFLOW)
+    changed = {line[3:] for line in git(project, "status", "--porcelain").splitlines()}
+    assert changed == {".copier-answers.yml", ".dockerignore", ".github/workflows/ci.yml"}
+    assert {path: path.read_bytes() for path in ours} == ours
 
 
 def test_a_command_that_cannot_be_derived_is_asked_for(tmp_path: Path) -> None:

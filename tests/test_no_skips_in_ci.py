@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from tests.support.shell import run
+from tests.support.ci import run_ci_entry_point
 from tests.support.template import ROOT
 
 PLANTED = {
@@ -104,13 +103,5 @@ def test_an_empty_parametrization_fails_at_collection(
 
 def test_ci_run_sets_ci_itself(tmp_path: Path) -> None:
     """.ci/run, with stand-ins for docker-up and scripts/test, in a shell without CI."""
-    repo = tmp_path / "repo"
-    (repo / ".ci").mkdir(parents=True)
-    shutil.copy2(ROOT / ".ci" / "run", repo / ".ci" / "run")
-    for stand_in, script in [(repo / "scripts" / "test", 'echo "CI=${CI:-unset}"\n'),
-                             (tmp_path / "shared" / "ci" / "docker-up", "true\n")]:  # fmt: skip
-        stand_in.parent.mkdir(parents=True, exist_ok=True)
-        stand_in.write_text(f"#!/usr/bin/env bash\n{script}")
-        stand_in.chmod(0o755)
-    env = {key: value for key, value in os.environ.items() if key != "CI"}
-    assert run(repo / ".ci" / "run", env=env).stdout == "CI=true\n"
+    ran = run_ci_entry_point(tmp_path / "repo", 'echo "CI=${CI:-unset}"\n')
+    assert ran.stdout == "CI=true\n"

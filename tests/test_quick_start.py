@@ -8,20 +8,24 @@ message quotes the destination and keeps its steps in an order that works.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shlex
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import copier
 import pytest
 import yaml
+from dockerfile_parse import DockerfileParser
 
 from tests.support.matrix import STRATEGIES
 from tests.support.shell import package_index_url, path_without_poetry, run
-from tests.support.template import ANSWERS, ROOT, answers_of, copy_project
+from tests.support.template import ANSWERS, ROOT, answers_of, copy_project, read_toml
+from tests.support.updates import assert_strategy
 
 COPIER_YML = yaml.safe_load((ROOT / "copier.yml").read_text())
 # What Copier runs only with --trust (copier's _check_unsafe): tasks, migrations and
@@ -107,21 +111,79 @@ def docs_copy(command: str, cwd: Path) -> Path:
     return cwd / words[-1]
 
 
+def assert_rendered_as_answered(project: Path) -> dict[str, Any]:
+    """The rendered files say what the answers file says: name, Python, authors,
+    licence, apt packages, command. Returns the answers."""
+    answers = answers_of(project)
+    python = answers["python_version"]
+    pyproject = read_toml(project / "pyproject.toml")
+    meta = pyproject["project"]
+    assert meta["name"] == answers["project_slug"]
+    assert meta["description"] == answers["description"]
+    assert meta["requires-python"] == f">={python},<4"
+    assert meta["authors"] == [{"name": answers["author_name"], "email": answers["author_email"]}]
+    assert meta["license"].removeprefix("LicenseRef-") == answers["license"]
+    assert pyproject["tool"]["mypy"]["python_version"] == python
+    assert pyproject["tool"]["ruff"]["target-version"] == "py" + python.replace(".", "")
+    parsed = DockerfileParser(str(project / "Dockerfile"))
+    (base,) = re.findall(r"^ARG PYTHON_IMAGE=(\S+)$", parsed.content, re.MULTILINE)
+    assert base.split("@")[0] == f"python:{python}-slim", base
+    installs = [i["value"] for i in parsed.structure if "apt-get install" in i["value"]]
+    for packages in (answers["apt_build_packages"], answers["apt_runtime_packages"]):
+        if packages:
+            assert any(f"--no-install-recommends {packages}" in run for run in installs), installs
+    cmds = [i["value"] for i in parsed.structure if i["instruction"] == "CMD"]
+    assert cmds[-1] == json.dumps(shlex.split(answers["docker_command"]))
+    assert (project / "README.md").read_text().startswith(f"# {answers['project_name']}\n")
+    ci = yaml.safe_load((project / ".github" / "workflows" / "ci.yml").read_text())
+    assert ci["env"]["PYTHON_VERSION"] == python
+    return answers
+
+
 def test_docs_copy_without_questions(tmp_path: Path) -> None:
     (command,) = [b for b in getting_started_blocks("console") if "docker_strategy=wheel" in b]
-    answers = answers_of(docs_copy(command, tmp_path))
+    project = docs_copy(command, tmp_path)
+    answers = assert_rendered_as_answered(project)
     assert (answers["project_name"], answers["docker_strategy"]) == ("Acme Billing", "wheel")
     assert answers["python_version"] == "3.12"
+    assert_strategy(project, "wheel")
+
+
+def organisation_defaults(folder: Path, **more: str) -> dict[str, Any]:
+    """The getting-started page's defaults file, written where its command expects it (with more
+    answers if given); returns its answers."""
+    (defaults,) = getting_started_blocks("yaml")
+    name = defaults.splitlines()[0].removeprefix("# ")
+    answers: dict[str, Any] = {**yaml.safe_load(defaults), **more}
+    (folder / name).write_text(yaml.safe_dump(answers))
+    return answers
 
 
 def test_docs_copy_with_organisation_defaults(tmp_path: Path) -> None:
-    (defaults,) = getting_started_blocks("yaml")
-    name = defaults.splitlines()[0].removeprefix("# ")
-    (tmp_path / name).write_text(defaults)
+    defaults = organisation_defaults(tmp_path)
     (command,) = [b for b in getting_started_blocks("console") if "--data-file" in b]
-    answers = answers_of(docs_copy(command, tmp_path))
-    assert {key: answers[key] for key in yaml.safe_load(defaults)} == yaml.safe_load(defaults)
-    assert answers["project_name"] == "Acme Billing", "--data wins over the file"
+    answers = assert_rendered_as_answered(docs_copy(command, tmp_path))
+    assert {key: answers[key] for key in defaults} == defaults
+    assert answers["project_name"] == "Acme Billing"
+
+
+def test_data_wins_over_the_data_file_in_every_rendered_file(tmp_path: Path) -> None:
+    """The promise of Getting started, with keys both give: the file says Acme Ledger on 3.13,
+    `--data` says Acme Billing on 3.12; the answers and every rendered file say the
+    latter. The page's own example has no key in both, so it cannot show this."""
+    defaults = organisation_defaults(tmp_path, project_name="Acme Ledger")
+    assert defaults["python_version"] == "3.13", "the page's file still sets 3.13"
+    (command,) = [b for b in getting_started_blocks("console") if "--data-file" in b]
+    assert '--data project_name="Acme Billing"' in command
+    # The page's command with one more answer, which its file gives too.
+    command = command.replace("--data-file", "--data python_version=3.12 --data-file")
+    project = docs_copy(command, tmp_path)
+    answers = assert_rendered_as_answered(project)
+    assert (answers["project_name"], answers["python_version"]) == ("Acme Billing", "3.12")
+    assert read_toml(project / "pyproject.toml")["project"]["name"] == "acme-billing"
+    assert "ARG PYTHON_IMAGE=python:3.12-slim" in (project / "Dockerfile").read_text()
+    # The file's other answers still count.
+    assert answers["author_name"] == defaults["author_name"] == "Acme Platform Team"
 
 
 def test_generated_readme_starts_with_three_commands(tmp_path: Path) -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 import shlex
+import shutil
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -23,6 +24,7 @@ import pytest
 import yaml
 from copier.errors import UnsafeTemplateError
 
+from tests.support.ci import run_ci_entry_point
 from tests.support.git import (
     TEMPLATE_PATHS,
     git,
@@ -170,27 +172,43 @@ def commit_of(revision: str) -> str | None:
     return found.stdout.strip() if found.returncode == 0 else None
 
 
+def is_shallow() -> bool:
+    return git(ROOT, "rev-parse", "--is-shallow-repository").strip() == "true"
+
+
+def release_revision(version: str) -> str | None:
+    """The revision of a release in this clone: its tag `v<version>` when the clone has
+    it, else the commit that last added its heading to CHANGELOG.md (the commit the
+    release routine tags, scripts/release). A shallow clone's oldest commit seems to add
+    every heading, so there only a tag counts."""
+    if commit_of(f"v{version}"):
+        return f"v{version}"
+    if is_shallow():
+        return None
+    # The newest commit that added the heading: a heading renamed and added back
+    # (Unreleased -> X.Y.Z on release day) counts from its last addition.
+    added = git(ROOT, "log", "--format=%H", "-S", f"## [{version}]", "--", "CHANGELOG.md")
+    return added.split()[0] if added.split() else None
+
+
 def previous_release() -> str:
     """A revision of this repository holding the newest release before HEAD.
 
-    Releases are the versions in CHANGELOG.md, newest first. A release's revision is
-    its tag `v<version>` when this clone has it, else the commit that last added its heading
-    to CHANGELOG.md: a clone without tags still has that commit, and in the release
-    routine it is the very commit that gets tagged. A release that is HEAD itself gives
-    way to the one before. With none left (no release yet, or a shallow clone, where
-    HEAD seems to add every heading), HEAD: v1 is then HEAD's committed tree and v2 the
-    working tree, still a real update, only a shorter one.
+    Releases are the versions in CHANGELOG.md, newest first; a release that is HEAD
+    itself gives way to the one before. None found fails the test: updating HEAD to
+    the working tree would update nothing and pass, as it did in a shallow CI clone.
     """
     head = commit_of("HEAD")
-    text = "CHANGELOG.md"
-    for version in changelog_versions():
-        added = git(ROOT, "log", "--format=%H", "-S", f"## [{version}]", "--", text).split()
-        # The newest commit that added the heading: a heading renamed and added back
-        # (Unreleased -> X.Y.Z on release day) counts from its last addition.
-        revision = f"v{version}" if commit_of(f"v{version}") else (added[0] if added else None)
+    versions = changelog_versions()
+    for version in versions:
+        revision = release_revision(version)
         if revision and commit_of(revision) != head:
             return revision
-    return "HEAD"
+    pytest.fail(
+        f"no release before HEAD in this clone (CHANGELOG.md lists {versions or 'none'}; "
+        f"tags: {git(ROOT, 'tag', '--list').split() or 'none'}; shallow: {is_shallow()}): "
+        "fetch the history and tags (`git fetch --unshallow --tags`, as .ci/run does)"
+    )
 
 
 def has_tasks(template: Path, tag: str) -> bool:
@@ -213,6 +231,62 @@ def release_templates(tmp_path_factory: pytest.TempPathFactory) -> Path:
     template_from_working_tree(repo)
     git_save(repo, "This working tree", tag="v2.0.0")
     return repo
+
+
+def test_this_clone_has_a_release_before_head() -> None:
+    """The update tests below need one; without it they would update nothing."""
+    revision = previous_release()
+    assert commit_of(revision) != commit_of("HEAD")
+    assert git(ROOT, "merge-base", "--is-ancestor", revision, "HEAD") == ""
+
+
+def released_origin(origin: Path) -> Path:
+    """A repository CI clones: v1.0.0 tagged, one commit after it."""
+    origin.mkdir()
+    run("git", "init", "--quiet", cwd=origin)
+    git_save(origin, "Release 1.0.0", tag="v1.0.0")
+    git_save(origin, "After the release")
+    return origin
+
+
+# What the stand-in scripts/test sees of the clone .ci/run prepared.
+CLONE_STATE = 'git rev-parse --is-shallow-repository; git tag --list | tr "\\n" " "; echo\n'
+
+
+@pytest.mark.parametrize("clone", ["shallow", "without-tags", "complete", "no-remote"])
+def test_ci_run_fetches_the_history_and_tags_the_update_tests_need(
+    tmp_path: Path, clone: str
+) -> None:
+    """.ci/run unshallows a shallow clone and fetches the tags a clone lacks; a clone
+    that has them, or one with no remote, runs the tests all the same."""
+    origin = released_origin(tmp_path / "origin")
+    repo = tmp_path / "repo"
+    if clone == "no-remote":
+        shutil.copytree(origin, repo)
+    else:
+        depth = ["--depth", "1"] if clone == "shallow" else []
+        run("git", "clone", "--quiet", *depth, f"file://{origin}", repo)
+    if clone == "without-tags":
+        git(repo, "tag", "--delete", "v1.0.0")
+
+    ran = run_ci_entry_point(repo, CLONE_STATE)
+
+    assert ran.stdout == "false\nv1.0.0 \n", ran.stderr
+    assert git(repo, "rev-list", "--count", "HEAD") == "2\n"
+    assert ("no git remote" in ran.stderr) == (clone == "no-remote")
+
+
+def test_ci_run_runs_the_tests_when_the_remote_is_gone(tmp_path: Path) -> None:
+    """No fetch possible: a warning, and the tests run, which then say what is missing."""
+    origin = released_origin(tmp_path / "origin")
+    repo = tmp_path / "repo"
+    run("git", "clone", "--quiet", "--depth", "1", f"file://{origin}", repo)
+    shutil.rmtree(origin)
+
+    ran = run_ci_entry_point(repo, CLONE_STATE)
+
+    assert ran.stdout == "true\n\n"
+    assert "could not fetch the history and tags from origin" in ran.stderr
 
 
 @pytest.mark.parametrize("strategy", STRATEGIES)
@@ -460,10 +534,20 @@ def test_changelog_lists_releases_newest_first() -> None:
     assert kinds <= {"Added", "Changed", "Deprecated", "Removed", "Fixed", "Security"}
 
 
-def test_every_release_tag_has_a_changelog_entry() -> None:
-    """Tags are optional in a clone; those present must be semver and documented."""
-    tags = git(ROOT, "tag", "--list", "v*").split()
-    documented = {f"v{version}" for version in changelog_versions()}
-    for tag in tags:
+def test_every_release_is_in_this_clone_and_every_tag_documented() -> None:
+    """Each release of CHANGELOG.md has its revision here (tag, or heading commit in a
+    full clone): a clone without them fails, not passes. A tag present is v<semver>,
+    has an entry, and sits on the commit that added its heading."""
+    versions = changelog_versions()
+    missing = [version for version in versions if release_revision(version) is None]
+    assert missing == [], (
+        f"releases {missing} are neither tagged nor findable in this "
+        f"{'shallow ' if is_shallow() else ''}clone: `git fetch --unshallow --tags`"
+    )
+    for tag in git(ROOT, "tag", "--list", "v*").split():
         assert re.fullmatch(rf"v{SEMVER}", tag), f"{tag} is not v<semver>"
-        assert tag in documented, f"{tag} has no entry in CHANGELOG.md"
+        version = tag.removeprefix("v")
+        assert version in versions, f"{tag} has no entry in CHANGELOG.md"
+        if not is_shallow():
+            added = git(ROOT, "log", "--format=%H", "-S", f"## [{version}]", "--", "CHANGELOG.md")
+            assert commit_of(tag) == added.split()[0], f"{tag} is not on its release commit"

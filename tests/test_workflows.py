@@ -40,6 +40,10 @@ PINS_FILE = ROOT / ".github" / "pins" / "action.yml"
 # The workflows every project gets.
 GENERATED_WORKFLOWS = ["audit.yml", "ci.yml", "template-update.yml"]
 ROOT_WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
+# All a render's workflows: at the root, and for a project in a monorepo's folder.
+ROOT_NAMES = ["audit.yml", "ci.yml", "template-update.yml"]
+MONOREPO_APP = "apps/app-a"
+MONOREPO_NAMES = ["app-a-audit.yml", "app-a-ci.yml", "app-a-template-update.yml"]
 ONLY_TAGS = "${{ !startsWith(github.ref, 'refs/tags/') }}"
 
 
@@ -77,6 +81,29 @@ def project(request: pytest.FixtureRequest, rendered: Callable[[str, str], Path]
     return rendered(*request.param)
 
 
+@pytest.fixture(scope="module")
+def monorepo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A repository with a project in a folder: its workflows are <slug>-*.yml."""
+    dst = tmp_path_factory.mktemp("workflows-monorepo") / "repo"
+    return copy_project(dst, project_name="App A", project_dir=MONOREPO_APP,
+                        answers_file=f"{MONOREPO_APP}/.copier-answers.yml")  # fmt: skip
+
+
+@pytest.fixture(params=[*CASES, "monorepo"], ids=[*(f"{s}-py{p}" for s, p in CASES), "monorepo"])
+def repository(request: pytest.FixtureRequest, rendered: Callable[[str, str], Path]) -> Path:
+    """Each root render, then the monorepo's."""
+    if request.param == "monorepo":
+        found: Path = request.getfixturevalue("monorepo")
+        return found
+    return rendered(*request.param)
+
+
+def github_files(repository: Path) -> tuple[list[Path], list[Path]]:
+    """A render's workflows and Dependabot configurations."""
+    github = repository / ".github"
+    return sorted((github / "workflows").glob("*.yml")), sorted(github.glob("dependabot.yml"))
+
+
 @pytest.fixture
 def workflow(project: Path) -> dict[str, Any]:
     return load_workflow(project / ".github" / "workflows" / "ci.yml")
@@ -109,16 +136,27 @@ def test_scripts_pass_shellcheck(project: Path) -> None:
     run("shellcheck", "--shell=bash", *sorted(scripts_dir.glob("*.sh")))
 
 
-def test_generated_files_match_their_schemas(rendered: Callable[[str, str], Path]) -> None:
-    projects = [rendered(*case) for case in CASES]
-    workflows = [p / ".github/workflows" / name for p in projects for name in GENERATED_WORKFLOWS]
-    check_schema("vendor.github-workflows", *workflows)
-    check_schema("vendor.dependabot", *(p / ".github/dependabot.yml" for p in projects))
+@pytest.mark.parametrize("layout", ["root", "monorepo"])
+def test_generated_files_match_their_schemas(
+    rendered: Callable[[str, str], Path], monorepo: Path, layout: str
+) -> None:
+    """Every workflow and dependabot.yml of each root render, or of the monorepo's."""
+    if layout == "root":
+        renders, names, dependabot = [rendered(*case) for case in CASES], ROOT_NAMES, True
+    else:
+        renders, names, dependabot = [monorepo], MONOREPO_NAMES, False
+    for render in renders:
+        workflows, dependabots = github_files(render)
+        assert [path.name for path in workflows] == names
+        assert len(dependabots) == dependabot
+        check_schema("vendor.github-workflows", *workflows)
+        if dependabots:
+            check_schema("vendor.dependabot", *dependabots)
 
 
-def test_zizmor_finds_nothing(project: Path) -> None:
-    # The project directory: zizmor collects the workflow and dependabot.yml.
-    assert zizmor_findings(project) == []
+def test_zizmor_finds_nothing(repository: Path) -> None:
+    # The repository: zizmor collects the workflows and dependabot.yml.
+    assert zizmor_findings(repository) == []
 
 
 @pytest.mark.parametrize("name", [*GENERATED_WORKFLOWS, "action.yml"])
@@ -424,6 +462,8 @@ def test_root_ci_runs_the_whole_suite_and_the_linters() -> None:
     # CI=true: the docker tier fails instead of skipping without an engine.
     assert test["env"]["CI"] == "true"
     assert test["timeout-minutes"] <= 90
+    # The previous release, which the update tests start from, is in the history.
+    assert steps(test)[0]["with"]["fetch-depth"] == 0
     lint = scripts(jobs["lint"]).splitlines()
     assert lint[0] == "source scripts/bootstrap.sh"
     assert "ruff check ." in lint

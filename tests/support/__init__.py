@@ -11,6 +11,7 @@ without breaking another's, as in Copier's own suite.
 - updates.py: a project's life across template versions: render, edit, update, compare
 - workflows.py: reading workflows, their pins, schemas and zizmor; the image job's checks
 - steps.py: a job's `run:` steps, run as a GitHub runner runs them; CI's conflict check
+- ci.py: this template's own CI entry point, .ci/run, with stand-ins for what it calls
 - act.py: whole jobs run with act
 - docker.py: images built and tagged for this test session only
 - package_index.py: package indexes on loopback for the docker tier
