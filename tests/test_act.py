@@ -228,6 +228,55 @@ def test_wrong_greeting_fails_the_image_job_at_its_smoke_test(failing: Outcome) 
     assert WRONG_GREETING in run.output(failed), run.summary()
 
 
+# ── A server that logs its text and then dies fails the smoke test ──────────
+
+CRASHING_SERVER = """\
+\"\"\"The application's entry point: a server that starts, then crashes.\"\"\"
+
+import sys
+import time
+
+
+def main() -> None:
+    \"\"\"Log the line CI waits for, then die as a misconfigured server does.\"\"\"
+    print("Listening on port 8000")
+    time.sleep(1)
+    sys.exit(1)
+"""
+
+
+@pytest.fixture(scope="session")
+def crashing(
+    act: Act, locked_project: Callable[..., Path], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Outcome]:
+    """A project whose smoke test waits for a log line its server prints before it
+    exits 1: the image job alone, run once a session."""
+    project = tmp_path_factory.mktemp("act-crash") / "project"
+    rendered = locked_project(docker_strategy="export", python_version="3.13",
+                              smoke_test="log", smoke_test_text="Listening on port")  # fmt: skip
+    shutil.copytree(rendered, project)
+    package = answers_of(project)["package_name"]
+    (project / "src" / package / "__init__.py").write_text(CRASHING_SERVER)
+    repository = commit_project(project, project.parent)
+    try:
+        yield Outcome(repository, act.run_jobs(repository, ["image"]))
+    finally:
+        remove_images_of(repository)
+
+
+def test_a_server_that_crashes_after_its_log_line_fails_the_smoke_test(
+    crashing: Outcome,
+) -> None:
+    """The line is logged, then the program exits 1: the smoke test fails, and says so."""
+    run = crashing.runs["image"]
+    failed = the_failed_step(run)
+    (build,) = crashing.steps_using("image", "docker/build-push-action")
+    assert run.step_results()[build] == "success", run.summary()
+    assert failed > build, run.summary()
+    assert "Listening on port 8000" in run.output(failed), run.summary()
+    assert "logged the expected text, then exited" in run.output(failed), run.summary()
+
+
 # ── The tier itself ──────────────────────────────────────────────────────────
 
 

@@ -253,8 +253,9 @@ def remove_images_of(repository: Repository) -> None:
 class JobRun:
     """One job's run, from act's `--json` log: one record per line it printed.
 
-    Steps are known by their index in the job's `steps:` (act's `stepID`), so a test
-    finds a step in the parsed workflow and reads its result and output here.
+    Steps are known by their index in the job's `steps:`, so a test finds a step in the
+    parsed workflow and reads its result and output here. act's `stepID` is the step's
+    `id:` where it has one, else its index: step_ids holds it for each index.
     """
 
     job: str
@@ -262,6 +263,7 @@ class JobRun:
     seconds: float
     records: list[dict[str, Any]]
     log: Path  # everything act printed, kept for a human
+    step_ids: list[str]
 
     @property
     def result(self) -> str | None:
@@ -274,12 +276,17 @@ class JobRun:
         return [
             r
             for r in self.records
-            if r.get("stage") == "Main" and (index is None or r.get("stepID") == [str(index)])
+            if r.get("stage") == "Main"
+            and (index is None or r.get("stepID") == [self.step_ids[index]])
         ]
 
     def step_results(self) -> dict[int, str]:
         """Each step that ran, by index: `success`, `failure` or `skipped`."""
-        return {int(r["stepID"][0]): r["stepResult"] for r in self._main() if "stepResult" in r}
+        return {
+            self.step_ids.index(r["stepID"][0]): r["stepResult"]
+            for r in self._main()
+            if "stepResult" in r
+        }
 
     def failed_steps(self) -> list[int]:
         return [index for index, result in self.step_results().items() if result == "failure"]
@@ -393,9 +400,12 @@ class Act:
         )  # fmt: skip
         log = work / "act.log"
         log.write_text(result.stdout + result.stderr)
+        steps = load_workflow(copy)["jobs"][job]["steps"]
+        step_ids = [step.get("id", str(index)) for index, step in enumerate(steps)]
         return JobRun(
-            job, result.returncode, time.monotonic() - started, parse_records(result.stdout), log
-        )
+            job, result.returncode, time.monotonic() - started,
+            parse_records(result.stdout), log, step_ids,
+        )  # fmt: skip
 
     def options(self, repository: Repository, cache: Path) -> list[str]:
         """act's flags for one job: the deviations 1 and 3 to 7 of the module docstring."""
