@@ -135,10 +135,12 @@ def _describe(part: dict[str, Any]) -> str:
     if part["apt_build_packages"] or part["apt_runtime_packages"]:
         text += (
             f', with the apt answers `apt_build_packages="{part["apt_build_packages"]}"` and'
-            f' `apt_runtime_packages="{part["apt_runtime_packages"]}"`; (a) and (b) build'
-            f" `{Path(part['dockerfiles']['naive']).name}` and"
-            f" `{Path(part['dockerfiles']['writeup']).name}`, given the same packages as build"
-            " args (build packages in (b)'s builder stage, runtime ones in its runtime stage)"
+            f' `apt_runtime_packages="{part["apt_runtime_packages"]}"`; (a), (b) and (f) build'
+            f" `{Path(part['dockerfiles']['naive']).name}`,"
+            f" `{Path(part['dockerfiles']['writeup']).name}` and"
+            f" `{Path(part['dockerfiles']['floor']).name}`, given the same packages as build"
+            " args (build packages in (b)'s builder stage and (f)'s tools stage, runtime ones"
+            " in their runtime stage)"
         )
     return text + f". The dependency change adds `{part['change']}`."
 
@@ -162,10 +164,14 @@ def markdown(report: dict[str, Any]) -> str:
         " change adds one package to pyproject.toml and poetry.lock. *Dependency install"
         " cached* says, for those four rebuilds in turn, whether every dependency install"
         " step came from the cache: (a) its `poetry install` step, (b) its `poetry export`"
-        " + `pip install` step, (c) to (e) every RUN step of their `deps` stage.",
+        " + `pip install` step, (c) to (f) every RUN step of their `deps` stage.",
+        "(f) floor is a yardstick, not a pattern: the dependencies install from the"
+        " exported, hash-checked requirements in a stage only the manifests reach, and the"
+        " project is never built: its source is copied last, importable through a .pth,"
+        " beside hand-written metadata and `hello` script.",
         "Installed files: (c) to (e) hold the dependencies, the project and the runtime OS"
-        " packages only; (b)'s venv also holds pip; (a) also holds Poetry, the dev group"
-        " and the build OS packages.",
+        " packages only; (b)'s and (f)'s venvs also hold pip; (a) also holds Poetry, the"
+        " dev group and the build OS packages.",
     ]
     if config["base_is_standin"]:
         lines.append(

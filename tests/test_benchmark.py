@@ -31,7 +31,7 @@ from benchmarks.report import application, markdown
 from tests.support.shell import run
 from tests.support.template import ROOT, read_toml
 
-VARIANT_KEYS = {"naive", "writeup", "export", "wheel", "environment"}
+VARIANT_KEYS = {"naive", "writeup", "export", "wheel", "environment", "floor"}
 APPS = {"pandas", "web"}
 REBUILDS = {"source_rebuild", "version_rebuild", "tool_config_rebuild", "dependency_rebuild"}
 FIGURE_KEYS = {
@@ -120,10 +120,10 @@ def test_install_cached_reads_the_plain_progress_log() -> None:
         install_cached(_log(cached=True), writeup)
 
 
-@pytest.mark.parametrize("name", ["naive", "writeup-export"])
+@pytest.mark.parametrize("name", ["naive", "writeup-export", "floor"])
 def test_apt_dockerfiles_only_add_the_os_packages(name: str) -> None:
-    """(a) and (b) build the web app with the template's apt answers as build args; the
-    `-apt` twin is the plain file plus those steps, in the stage each belongs to."""
+    """(a), (b) and (f) build the web app with the template's apt answers as build args;
+    the `-apt` twin is the plain file plus those steps, in the stage each belongs to."""
 
     def instructions(path: Path) -> list[tuple[str, str]]:
         parsed = DockerfileParser(str(path)).structure
@@ -134,8 +134,8 @@ def test_apt_dockerfiles_only_add_the_os_packages(name: str) -> None:
     assert [i for i in apt if "APT_" not in i[1]] == plain
     added = [i for i in apt if "APT_" in i[1]]
     assert {i[0] for i in added} == {"ARG", "RUN"}
-    if name == "writeup-export":
-        # Build packages in the builder stage, the runtime library in the runtime stage.
+    if name != "naive":
+        # Build packages in a build stage, the runtime library in the runtime stage.
         runtime = next(n for n, i in enumerate(apt) if i[0] == "FROM" and "runtime" in i[1])
         assert all("APT_BUILD" in i[1] for i in added if apt.index(i) < runtime)
         assert all("APT_RUNTIME" in i[1] for i in added if apt.index(i) > runtime)
@@ -213,18 +213,19 @@ def test_smoke_run_reports_every_variant_and_figure(docker_engine: str, tmp_path
                 assert result["ratio"] > 0, (key, variant, figure)
         assert all(result["ratio"] == 1 for result in results["writeup"].values()), key
         # Which rebuilds reinstall the dependencies: (a) and (b) on every edit, as their
-        # Dockerfiles copy the source first; the template's not for an edit that leaves
-        # the locked dependencies be. (Whether the template's reinstall after a dependency
-        # change is not asserted: without a prune, the same new dependencies may already
-        # be in the cache, from (d) for (e), or from another run beside this one.)
+        # Dockerfiles copy the source first; the template's and the floor's not for an
+        # edit that leaves the locked dependencies be. (Whether they reinstall after a
+        # dependency change is not asserted: without a prune, the same new dependencies
+        # may already be in the cache, from (d) for (e), or from another run beside this.)
         for variant, figures in results.items():
-            template = report["variants"][variant]["dockerfile"].startswith("template")
+            dockerfile = report["variants"][variant]["dockerfile"]
+            apart = dockerfile.startswith("template") or variant == "floor"
             for figure in REBUILDS:
                 cached = figures[figure]["deps_cached"]
-                if template and figure == "dependency_rebuild":
+                if apart and figure == "dependency_rebuild":
                     assert cached in ([True], [False]), (key, variant, figure)
                 else:
-                    assert cached == [template], (key, variant, figure)
+                    assert cached == [apart], (key, variant, figure)
         # Every target gets a verdict (or is marked informational), and the table is written.
         assert part["targets"], key
         assert all(target["pass"] in (True, False, None) for target in part["targets"]), key
