@@ -28,6 +28,7 @@ from benchmarks.model import (
 )
 from benchmarks.project import bump_version, edit_tool_config
 from benchmarks.report import application, markdown
+from benchmarks.targets import targets
 from tests.support.shell import run
 from tests.support.template import ROOT, read_toml
 
@@ -183,6 +184,30 @@ def test_targets_and_table_cover_every_figure() -> None:
     assert table.count(" | PASS |") + table.count(" | MISS |") + table.count(" | info |") == len(
         part["targets"]
     )
+
+
+@pytest.mark.parametrize(
+    ("floor", "writeup", "verdict"),
+    [(0.25, 12.0, True), (0.2, 12.0, False), (0.25, 10.0, False)],
+    ids=["pass", "over 4x the floor", "under 12x faster than (b)"],
+)
+def test_source_only_target_holds_export_to_the_floor_and_the_writeup(
+    floor: float, writeup: float, verdict: bool
+) -> None:
+    """(c)'s source-only rebuild of 0.9 s: at most 1.0 s, at least 12x faster than (b)'s,
+    at most 4x (f)'s; each bound alone turns the verdict."""
+    results = {
+        v.key: {f.key: {"median": 1.0, "deps_cached": [True]} for f in FIGURES} for v in VARIANTS
+    }
+    results["export"]["source_rebuild"]["median"] = 0.9
+    results["floor"]["source_rebuild"]["median"] = floor
+    results["writeup"]["source_rebuild"]["median"] = writeup
+    (found,) = [
+        t for t in targets(results, "six") if t["target"].startswith("source-only rebuild: (c)")
+    ]
+    assert found["target"].endswith("within 4x of (f) floor")
+    assert found["measured"].startswith("0.90 s, ")
+    assert found["pass"] is verdict
 
 
 @pytest.mark.docker
