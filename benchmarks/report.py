@@ -10,19 +10,25 @@ import statistics
 from pathlib import Path
 from typing import Any
 
-from benchmarks.measure import Cached, Samples
+from benchmarks.measure import Cached, Samples, Step, Timelines
 from benchmarks.model import (
     BASELINE,
     COLD,
     FIGURES,
+    FLOOR,
     REBUILDS,
     ROOT,
+    TEMPLATE_VARIANTS,
     VARIANTS,
     App,
     BenchmarkError,
     run,
 )
 from benchmarks.targets import Results, targets
+
+TIMELINE_STEPS = 5  # the slowest steps of each source-only rebuild that results.json keeps
+TIMELINE_SHOWN = 3  # ... and the table shows
+TIMELINE_VARIANTS = [*TEMPLATE_VARIANTS, FLOOR]  # the table's rows
 
 
 def summarise(samples: Samples, cached: Cached) -> Results:
@@ -43,8 +49,35 @@ def summarise(samples: Samples, cached: Cached) -> Results:
     return results
 
 
-def application(app: App, samples: Samples, cached: Cached) -> dict[str, Any]:
-    """One application's part of the report: what it is, its results and targets."""
+def _span(steps: list[Step]) -> float:
+    """From the first step's start to the last one's end: BuildKit's share of the build."""
+    started = [s.started for s in steps if s.started is not None]
+    completed = [s.completed for s in steps if s.completed is not None]
+    return max(completed) - min(started) if started and completed else 0.0
+
+
+def where_the_time_goes(runs: list[list[Step]]) -> dict[str, Any]:
+    """One variant's source-only rebuilds: the slowest steps that were not cached, each
+    the median over the repetitions (0 in one where it was cached or absent), and the span."""
+    per_run = []
+    for steps in runs:
+        seconds: dict[str, float] = {}
+        for step in steps:
+            if not step.cached:
+                seconds[step.name] = seconds.get(step.name, 0.0) + step.seconds
+        per_run.append(seconds)
+    names = {name for seconds in per_run for name in seconds}
+    medians = {name: statistics.median(r.get(name, 0.0) for r in per_run) for name in names}
+    slowest = sorted(medians.items(), key=lambda item: (-item[1], item[0]))[:TIMELINE_STEPS]
+    return {
+        "span_s": statistics.median(_span(steps) for steps in runs) if runs else None,
+        "steps": [{"step": name, "seconds": seconds} for name, seconds in slowest],
+    }
+
+
+def application(app: App, samples: Samples, cached: Cached, timelines: Timelines) -> dict[str, Any]:
+    """One application's part of the report: what it is, its results, targets and the
+    source-only rebuild's timeline per variant."""
     results = summarise(samples, cached)
     return {
         "title": app.title,
@@ -56,6 +89,7 @@ def application(app: App, samples: Samples, cached: Cached) -> dict[str, Any]:
         "dockerfiles": {v.key: dockerfile_of(v.key, app) for v in VARIANTS},
         "results": results,
         "targets": targets(results, app.module),
+        "timeline": {v.key: where_the_time_goes(timelines[v.key]) for v in VARIANTS},
     }
 
 
@@ -208,4 +242,35 @@ def _table(part: dict[str, Any]) -> list[str]:
     for t in part["targets"]:
         verdict = {True: "PASS", False: "MISS", None: "info"}[t["pass"]]
         lines.append(f"| {t['target']} | {t['measured']} | {verdict} |")
+    return [*lines, "", *_timeline_table(part)]
+
+
+def _step_cell(name: str) -> str:
+    short = name if len(name) <= 60 else name[:57] + "..."
+    return "`" + short.replace("`", "'").replace("|", "\\|") + "`"
+
+
+def _timeline_table(part: dict[str, Any]) -> list[str]:
+    lines = [
+        "Where a source-only rebuild's seconds go (BuildKit's timeline, `--progress=rawjson`):"
+        f" the {TIMELINE_SHOWN} slowest steps not cached, median seconds. Stages build in"
+        " parallel, so steps can add up to more than the span, from the first step's start"
+        " to the last one's end; the rest of the rebuild is the client's.",
+        "",
+        "| source-only rebuild | rebuild, s | span, s | slowest steps not cached, s |",
+        "|---|---:|---:|---|",
+    ]
+    for variant in VARIANTS:
+        if variant.key not in TIMELINE_VARIANTS:
+            continue
+        timeline = part["timeline"][variant.key]
+        steps = "; ".join(
+            f"{_step_cell(s['step'])} {s['seconds']:.2f}"
+            for s in timeline["steps"][:TIMELINE_SHOWN]
+        )
+        span = "-" if timeline["span_s"] is None else f"{timeline['span_s']:.2f}"
+        rebuild = part["results"][variant.key]["source_rebuild"]["median"]
+        lines.append(
+            f"| ({variant.letter}) {variant.label} | {rebuild:.2f} | {span} | {steps or 'none'} |"
+        )
     return lines

@@ -15,7 +15,7 @@ import pytest
 import yaml
 from dockerfile_parse import DockerfileParser
 
-from benchmarks.measure import install_cached
+from benchmarks.measure import Step, install_cached, timeline
 from benchmarks.model import (
     ANSWERS,
     DOCKERFILES,
@@ -27,7 +27,7 @@ from benchmarks.model import (
     BenchmarkError,
 )
 from benchmarks.project import bump_version, edit_tool_config
-from benchmarks.report import application, markdown
+from benchmarks.report import application, markdown, where_the_time_goes
 from benchmarks.targets import targets
 from tests.support.shell import run
 from tests.support.template import ROOT, read_toml
@@ -121,6 +121,48 @@ def test_install_cached_reads_the_plain_progress_log() -> None:
         install_cached(_log(cached=True), writeup)
 
 
+# A real `docker build --progress=rawjson` log (Engine 26, buildx 0.13) of
+# rawjson-rebuild.Dockerfile's second build: the file `x` edited, so the `deps` stage is
+# cached and the `project` stage is not. Pretty-printed JSON documents, one per update.
+RAWJSON = ROOT / "tests" / "fixtures" / "benchmark" / "rawjson-rebuild.json"
+
+
+def test_timeline_reads_the_rawjson_log() -> None:
+    steps = timeline(RAWJSON.read_text())
+    names = [step.name for step in steps]
+    # Each vertex once, as its last update has it, in the order the steps started.
+    assert len(names) == len(set(names)) == 9
+    assert names.index("[project 1/2] COPY x /x") < names.index("[project 2/2] RUN cat /x")
+    assert names[-1] == "exporting to image"
+    by_name = {step.name: step for step in steps}
+    assert by_name["[deps 2/2] RUN echo tools > /t"].cached
+    run_step = by_name["[project 2/2] RUN cat /x"]
+    assert not run_step.cached
+    assert run_step.seconds == pytest.approx(0.2558, abs=1e-3)  # completed - started
+    # The restarted vertex (loaded twice) counts its last start only.
+    assert by_name["[internal] load build definition from Dockerfile"].seconds < 0.02
+    # install_cached reads the same log.
+    deps = next(v for v in VARIANTS if v.key == "export")
+    assert install_cached(RAWJSON.read_text(), deps)
+
+
+def test_timeline_skips_what_is_not_json_and_unfinished_steps() -> None:
+    raw = 'WARNING: a client line\n{"vertexes": [{"digest": "d", "name": "[a 1/1] RUN x"}]}\n'
+    assert timeline(raw) == [Step("[a 1/1] RUN x", False, 0, None, None)]
+
+
+def test_where_the_time_goes_takes_medians_of_steps_not_cached() -> None:
+    steps = timeline(RAWJSON.read_text())
+    summary = where_the_time_goes([steps, steps, []])
+    names = [s["step"] for s in summary["steps"]]
+    assert names[0] == "[project 2/2] RUN cat /x"
+    assert "[deps 2/2] RUN echo tools > /t" not in names  # cached
+    assert len(names) == 5
+    # A step absent from one repetition of three still has its median.
+    assert summary["steps"][0]["seconds"] == pytest.approx(0.2558, abs=1e-3)
+    assert summary["span_s"] == pytest.approx(0.346, abs=0.01)  # 01.2278 to 01.5738
+
+
 @pytest.mark.parametrize("name", ["naive", "writeup-export", "floor"])
 def test_apt_dockerfiles_only_add_the_os_packages(name: str) -> None:
     """(a), (b) and (f) build the web app with the template's apt answers as build args;
@@ -156,7 +198,8 @@ def test_targets_and_table_cover_every_figure() -> None:
     """From made-up samples: every target gets a verdict, every figure a table row."""
     samples = {v.key: {f.key: [1.0 + n] for n, f in enumerate(FIGURES)} for v in VARIANTS}
     cached = {v.key: {key: [v.strategy is not None] for key in REBUILDS} for v in VARIANTS}
-    part = application(WEB, samples, cached)
+    timelines = {v.key: [timeline(RAWJSON.read_text())] for v in VARIANTS}
+    part = application(WEB, samples, cached, timelines)
     assert {t["pass"] for t in part["targets"]} <= {True, False, None}
     assert part["dockerfiles"]["writeup"] == "benchmarks/dockerfiles/writeup-export-apt.Dockerfile"
     report: dict[str, Any] = {
@@ -184,6 +227,15 @@ def test_targets_and_table_cover_every_figure() -> None:
     assert table.count(" | PASS |") + table.count(" | MISS |") + table.count(" | info |") == len(
         part["targets"]
     )
+    # The timeline: a row for each template variant and the floor, slowest step first.
+    assert "| source-only rebuild | rebuild, s | span, s | slowest steps not cached, s |" in table
+    for key in ("export", "wheel", "environment", "floor"):
+        variant = next(v for v in VARIANTS if v.key == key)
+        row = (
+            f"| ({variant.letter}) {variant.label} | 2.00 | 0.35 | `[project 2/2] RUN cat /x` 0.26;"
+        )
+        assert row in table, key
+    assert "| (b) write-up export + venv | 2.00 |" not in table
 
 
 @pytest.mark.parametrize(
