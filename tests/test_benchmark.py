@@ -307,6 +307,32 @@ def test_smoke_run_reports_every_variant_and_figure(docker_engine: str, tmp_path
         assert part["targets"], key
         assert all(target["pass"] in (True, False, None) for target in part["targets"]), key
         assert f"### {key}: {part['title']}" in table
+        # The targets hold the template to the floor, with the floor's figure measured.
+        floor_target = [t for t in part["targets"] if "of (f) floor" in t["target"]]
+        assert len(floor_target) == 2, key  # (c) and (d)
+        assert all(re.search(r", \d+\.\d+x \(f\)'s$", t["measured"]) for t in floor_target)
+        # The source-only rebuild's timeline, every variant: its slowest steps not cached,
+        # within the span BuildKit reports, itself within the rebuild's wall time.
+        assert set(part["timeline"]) == VARIANT_KEYS, key
+        for variant, spent in part["timeline"].items():
+            rebuild = results[variant]["source_rebuild"]["median"]
+            assert 0 < spent["span_s"] <= rebuild, (key, variant)
+            steps = spent["steps"]
+            assert 0 < len(steps) <= 5, (key, variant)
+            assert all(0 <= s["seconds"] <= spent["span_s"] for s in steps), (key, variant)
+            assert [s["seconds"] for s in steps] == sorted(
+                (s["seconds"] for s in steps), reverse=True
+            ), (key, variant)
+            # BuildKit's own names: a Dockerfile step, an internal one, or the export.
+            assert all(
+                re.match(r"\[[\w-]+( \d+/\d+)?\] |exporting to image$", s["step"]) for s in steps
+            ), (key, variant, steps)
+        # A source edit reruns (a)'s and (b)'s install; the floor's rebuild runs nothing.
+        for variant in ("naive", "writeup"):
+            assert re.match(r"\[\w+ \d+/\d+\] RUN ", part["timeline"][variant]["steps"][0]["step"])
+        floor_steps = [s["step"] for s in part["timeline"]["floor"]["steps"]]
+        assert not any(re.match(r"\[\w+ \d+/\d+\] RUN ", s) for s in floor_steps), floor_steps
     assert report["applications"]["web"]["apt_runtime_packages"] == "libpq5"
     assert table.count("| target | measured |") == 1
+    assert table.count("| source-only rebuild | rebuild, s | span, s |") == 1
     assert all(f"({v['letter']}) {v['label']}" in table for v in report["variants"].values())
