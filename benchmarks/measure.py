@@ -250,7 +250,7 @@ class Measurement:
             text = log.read_text()
             self.cached[variant.key][rebuild.figure].append(install_cached(text, variant))
             if progress == "rawjson":
-                self.timelines[variant.key].append(timeline(text))
+                self.timelines[variant.key].append(self.redacted(timeline(text)))
             if rebuild.check:
                 check_output(tag, rebuild.check[0], *rebuild.check[1])
         context.set_state(State())
@@ -262,6 +262,11 @@ class Measurement:
             f"{app.key}, repetition {rep + 1}/{self.mode.runs}, ({variant.letter}) {variant.key}: "
             + ", ".join(f"{f.label} {record[f.key][-1]:.1f} s" for f in built)
         )
+
+    def redacted(self, steps: list[Step]) -> list[Step]:
+        """BuildKit names a step with its build args expanded: the index URL (which may
+        hold a registry's name) goes into the results as the variable that held it."""
+        return [s._replace(name=s.name.replace(self.index_url, "$PIP_INDEX_URL")) for s in steps]
 
     def start_up(self, order: list[Context]) -> None:
         """The start-up runs, interleaved: every variant once, then again."""
