@@ -1,19 +1,23 @@
-"""The measurements: builds timed with their plain-progress logs, sizes, start-up runs.
+"""The measurements: builds timed with their logs, sizes, start-up runs.
 
 Each repetition takes every variant in turn (a rotated order, so none always goes
 first): a cold build, then four warm rebuilds, each changing one thing from the build
 before it: a source edit, a version bump, a tool-config edit, a dependency added. Each
 rebuild's log says whether the variant's dependency install steps came from the cache.
-The start-up runs follow, interleaved across variants.
+The source-only rebuild logs BuildKit's timeline (`--progress=rawjson`: when each step
+started and completed), the others a plain log. The start-up runs follow, interleaved
+across variants.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import re
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from benchmarks.model import (
     FIGURES,
@@ -31,30 +35,92 @@ from benchmarks.model import (
 from benchmarks.project import Context, State
 from benchmarks.sizes import footprint, image_size, installed_size
 
+
+class Step(NamedTuple):
+    """One step (a BuildKit vertex) of a build, as the timeline last reported it."""
+
+    name: str  # as the plain log labels it: `[deps 3/3] RUN ...`, `exporting to image`
+    cached: bool
+    seconds: float  # from started to completed; 0 for a step that never completed
+    started: float | None  # seconds since the epoch
+    completed: float | None
+
+
 # samples[variant][figure]: one value per repetition (per run, for the start-up figures)
 Samples = dict[str, dict[str, list[float]]]
 # cached[variant][rebuild figure]: were all dependency install steps CACHED, per repetition
 Cached = dict[str, dict[str, list[bool]]]
+# timelines[variant]: the source-only rebuild's steps, per repetition
+Timelines = dict[str, list[list[Step]]]
 
 KINDS = ("", "source", "version", "tool", "deps")  # the tag of each build, as the figures go
+TIMELINE_KIND = "source"  # the rebuild whose steps are timed
 
 _LABEL = re.compile(r"#(\d+) (\[.+)")
 _CACHED = re.compile(r"#(\d+) CACHED")
+_TEXT = re.compile(r"\S")
+
+
+def _updates(raw: str) -> Iterator[dict[str, Any]]:
+    """The JSON documents of a rawjson log, one after the other (each spans several
+    lines); a line that is not JSON (a warning of the client's) is skipped."""
+    decoder, position = json.JSONDecoder(), 0
+    while start := _TEXT.search(raw, position):
+        try:
+            update, position = decoder.raw_decode(raw, start.start())
+        except json.JSONDecodeError:
+            newline = raw.find("\n", start.start())
+            position = len(raw) if newline < 0 else newline + 1
+            continue
+        if isinstance(update, dict):
+            yield update
+
+
+def _time(stamp: str | None) -> float | None:
+    """An RFC 3339 time as BuildKit writes it (nanoseconds, `Z`), in epoch seconds."""
+    return dt.datetime.fromisoformat(stamp).timestamp() if stamp else None
+
+
+def timeline(raw: str) -> list[Step]:
+    """The steps of a `--progress=rawjson` log in the order they started: each vertex as
+    its last update has it (a later update restates the whole vertex)."""
+    vertices: dict[str, dict[str, Any]] = {}
+    for update in _updates(raw):
+        for vertex in update.get("vertexes") or []:
+            vertices[vertex["digest"]] = vertex
+    steps = []
+    for vertex in vertices.values():
+        started, completed = _time(vertex.get("started")), _time(vertex.get("completed"))
+        seconds = completed - started if started is not None and completed is not None else 0
+        steps.append(
+            Step(vertex["name"], bool(vertex.get("cached")), max(seconds, 0.0), started, completed)
+        )
+    return sorted(steps, key=lambda step: step.started or float("inf"))
+
+
+def _plain_steps(log: str) -> list[tuple[str, bool]]:
+    labels, cached = {}, set()
+    for line in log.splitlines():
+        if label := _LABEL.fullmatch(line):
+            labels[label[1]] = label[2]
+        elif cached_step := _CACHED.fullmatch(line):
+            cached.add(cached_step[1])
+    return [(name, number in cached) for number, name in labels.items()]
 
 
 def install_cached(log: str, variant: Variant) -> bool:
-    """Whether every step of the variant's dependency install was CACHED in a plain log."""
-    steps, cached = set(), set()
-    for line in log.splitlines():
-        if (label := _LABEL.fullmatch(line)) and re.match(variant.install_step, label[2]):
-            steps.add(label[1])
-        elif cached_step := _CACHED.fullmatch(line):
-            cached.add(cached_step[1])
-    if not steps:
+    """Whether every step of the variant's dependency install was CACHED, in a plain log
+    or a rawjson one."""
+    if log.lstrip().startswith("{"):
+        steps = [(step.name, step.cached) for step in timeline(log)]
+    else:
+        steps = _plain_steps(log)
+    install = [cached for name, cached in steps if re.match(variant.install_step, name)]
+    if not install:
         raise BenchmarkError(
             f"({variant.letter}) {variant.key}: no build step matches {variant.install_step!r}"
         )
-    return steps <= cached
+    return all(install)
 
 
 # Image tags of this run: its own, so that runs side by side (a test-suite's smoke run
@@ -66,11 +132,19 @@ def tag_of(app: App, variant: Variant, kind: str = "") -> str:
     return f"{TAG_PREFIX}-{app.key}-{variant.key}{'-' + kind if kind else ''}"
 
 
-def build(context: Context, tag: str, index_url: str, log: Path, *, no_cache: bool) -> float:
+def build(
+    context: Context,
+    tag: str,
+    index_url: str,
+    log: Path,
+    *,
+    no_cache: bool,
+    progress: str = "plain",
+) -> float:
     seconds, result = timed(
         "docker",
         "build",
-        "--progress=plain",
+        f"--progress={progress}",
         "--build-arg",
         f"PIP_INDEX_URL={index_url}",
         *context.build_args,
@@ -141,6 +215,7 @@ class Measurement:
         self.app, self.mode, self.index_url, self.logs = app, mode, index_url, logs
         self.samples: Samples = {v.key: {f.key: [] for f in FIGURES} for v in VARIANTS}
         self.cached: Cached = {v.key: {f.key: [] for f in REBUILDS} for v in VARIANTS}
+        self.timelines: Timelines = {v.key: [] for v in VARIANTS}
         self.base_size = image_size(base)
         self.base_files = footprint(base, ["/usr/local"], None)
         logs.mkdir(parents=True)
@@ -168,10 +243,14 @@ class Measurement:
             context.set_state(rebuild.state)
             log = prefix.with_suffix(f".{rebuild.kind}.log")
             tag = tags[rebuild.kind]
-            record[rebuild.figure].append(build(context, tag, self.index_url, log, no_cache=False))
-            self.cached[variant.key][rebuild.figure].append(
-                install_cached(log.read_text(), variant)
+            progress = "rawjson" if rebuild.kind == TIMELINE_KIND else "plain"
+            record[rebuild.figure].append(
+                build(context, tag, self.index_url, log, no_cache=False, progress=progress)
             )
+            text = log.read_text()
+            self.cached[variant.key][rebuild.figure].append(install_cached(text, variant))
+            if progress == "rawjson":
+                self.timelines[variant.key].append(self.redacted(timeline(text)))
             if rebuild.check:
                 check_output(tag, rebuild.check[0], *rebuild.check[1])
         context.set_state(State())
@@ -183,6 +262,11 @@ class Measurement:
             f"{app.key}, repetition {rep + 1}/{self.mode.runs}, ({variant.letter}) {variant.key}: "
             + ", ".join(f"{f.label} {record[f.key][-1]:.1f} s" for f in built)
         )
+
+    def redacted(self, steps: list[Step]) -> list[Step]:
+        """BuildKit names a step with its build args expanded: the index URL (which may
+        hold a registry's name) goes into the results as the variable that held it."""
+        return [s._replace(name=s.name.replace(self.index_url, "$PIP_INDEX_URL")) for s in steps]
 
     def start_up(self, order: list[Context]) -> None:
         """The start-up runs, interleaved: every variant once, then again."""
@@ -200,7 +284,7 @@ class Measurement:
 
 def measure_app(
     app: App, mode: Mode, contexts: list[Context], base: str, index_url: str, logs: Path
-) -> tuple[Samples, Cached]:
+) -> tuple[Samples, Cached, Timelines]:
     """Every repetition takes the variants in a rotated order, so none always goes first."""
     measurement = Measurement(app, mode, base, index_url, logs)
     for rep in range(mode.runs):
@@ -208,7 +292,7 @@ def measure_app(
         for context in order:
             measurement.builds(context, rep)
         measurement.start_up(order)
-    return measurement.samples, measurement.cached
+    return measurement.samples, measurement.cached, measurement.timelines
 
 
 def remove_images(apps: Sequence[App]) -> None:

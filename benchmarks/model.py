@@ -61,8 +61,10 @@ VARIANTS = [
     Variant("export", "c", "template: export", strategy="export"),
     Variant("wheel", "d", "template: wheel", strategy="wheel"),
     Variant("environment", "e", "template: environment", strategy="environment"),
+    Variant("floor", "f", "floor: cached deps + COPY src", dockerfile="floor"),
 ]
 TEMPLATE_VARIANTS = [v.key for v in VARIANTS if v.strategy]
+FLOOR = "floor"  # what a source-only rebuild costs at best: the targets' yardstick
 
 
 def letter(key: str) -> str:

@@ -10,19 +10,25 @@ import statistics
 from pathlib import Path
 from typing import Any
 
-from benchmarks.measure import Cached, Samples
+from benchmarks.measure import Cached, Samples, Step, Timelines
 from benchmarks.model import (
     BASELINE,
     COLD,
     FIGURES,
+    FLOOR,
     REBUILDS,
     ROOT,
+    TEMPLATE_VARIANTS,
     VARIANTS,
     App,
     BenchmarkError,
     run,
 )
 from benchmarks.targets import Results, targets
+
+TIMELINE_STEPS = 5  # the slowest steps of each source-only rebuild that results.json keeps
+TIMELINE_SHOWN = 3  # ... and the table shows
+TIMELINE_VARIANTS = [*TEMPLATE_VARIANTS, FLOOR]  # the table's rows
 
 
 def summarise(samples: Samples, cached: Cached) -> Results:
@@ -43,8 +49,35 @@ def summarise(samples: Samples, cached: Cached) -> Results:
     return results
 
 
-def application(app: App, samples: Samples, cached: Cached) -> dict[str, Any]:
-    """One application's part of the report: what it is, its results and targets."""
+def _span(steps: list[Step]) -> float:
+    """From the first step's start to the last one's end: BuildKit's share of the build."""
+    started = [s.started for s in steps if s.started is not None]
+    completed = [s.completed for s in steps if s.completed is not None]
+    return max(completed) - min(started) if started and completed else 0.0
+
+
+def where_the_time_goes(runs: list[list[Step]]) -> dict[str, Any]:
+    """One variant's source-only rebuilds: the slowest steps that were not cached, each
+    the median over the repetitions (0 in one where it was cached or absent), and the span."""
+    per_run = []
+    for steps in runs:
+        seconds: dict[str, float] = {}
+        for step in steps:
+            if not step.cached:
+                seconds[step.name] = seconds.get(step.name, 0.0) + step.seconds
+        per_run.append(seconds)
+    names = {name for seconds in per_run for name in seconds}
+    medians = {name: statistics.median(r.get(name, 0.0) for r in per_run) for name in names}
+    slowest = sorted(medians.items(), key=lambda item: (-item[1], item[0]))[:TIMELINE_STEPS]
+    return {
+        "span_s": statistics.median(_span(steps) for steps in runs) if runs else None,
+        "steps": [{"step": name, "seconds": seconds} for name, seconds in slowest],
+    }
+
+
+def application(app: App, samples: Samples, cached: Cached, timelines: Timelines) -> dict[str, Any]:
+    """One application's part of the report: what it is, its results, targets and the
+    source-only rebuild's timeline per variant."""
     results = summarise(samples, cached)
     return {
         "title": app.title,
@@ -56,6 +89,7 @@ def application(app: App, samples: Samples, cached: Cached) -> dict[str, Any]:
         "dockerfiles": {v.key: dockerfile_of(v.key, app) for v in VARIANTS},
         "results": results,
         "targets": targets(results, app.module),
+        "timeline": {v.key: where_the_time_goes(timelines[v.key]) for v in VARIANTS},
     }
 
 
@@ -135,10 +169,12 @@ def _describe(part: dict[str, Any]) -> str:
     if part["apt_build_packages"] or part["apt_runtime_packages"]:
         text += (
             f', with the apt answers `apt_build_packages="{part["apt_build_packages"]}"` and'
-            f' `apt_runtime_packages="{part["apt_runtime_packages"]}"`; (a) and (b) build'
-            f" `{Path(part['dockerfiles']['naive']).name}` and"
-            f" `{Path(part['dockerfiles']['writeup']).name}`, given the same packages as build"
-            " args (build packages in (b)'s builder stage, runtime ones in its runtime stage)"
+            f' `apt_runtime_packages="{part["apt_runtime_packages"]}"`; (a), (b) and (f) build'
+            f" `{Path(part['dockerfiles']['naive']).name}`,"
+            f" `{Path(part['dockerfiles']['writeup']).name}` and"
+            f" `{Path(part['dockerfiles']['floor']).name}`, given the same packages as build"
+            " args (build packages in (b)'s builder stage and (f)'s tools stage, runtime ones"
+            " in their runtime stage)"
         )
     return text + f". The dependency change adds `{part['change']}`."
 
@@ -162,10 +198,14 @@ def markdown(report: dict[str, Any]) -> str:
         " change adds one package to pyproject.toml and poetry.lock. *Dependency install"
         " cached* says, for those four rebuilds in turn, whether every dependency install"
         " step came from the cache: (a) its `poetry install` step, (b) its `poetry export`"
-        " + `pip install` step, (c) to (e) every RUN step of their `deps` stage.",
+        " + `pip install` step, (c) to (f) every RUN step of their `deps` stage.",
+        "(f) floor is a yardstick, not a pattern: the dependencies install from the"
+        " exported, hash-checked requirements in a stage only the manifests reach, and the"
+        " project is never built: its source is copied last, importable through a .pth,"
+        " beside hand-written metadata and `hello` script.",
         "Installed files: (c) to (e) hold the dependencies, the project and the runtime OS"
-        " packages only; (b)'s venv also holds pip; (a) also holds Poetry, the dev group"
-        " and the build OS packages.",
+        " packages only; (b)'s and (f)'s venvs also hold pip; (a) also holds Poetry, the"
+        " dev group and the build OS packages.",
     ]
     if config["base_is_standin"]:
         lines.append(
@@ -202,4 +242,35 @@ def _table(part: dict[str, Any]) -> list[str]:
     for t in part["targets"]:
         verdict = {True: "PASS", False: "MISS", None: "info"}[t["pass"]]
         lines.append(f"| {t['target']} | {t['measured']} | {verdict} |")
+    return [*lines, "", *_timeline_table(part)]
+
+
+def _step_cell(name: str) -> str:
+    short = name if len(name) <= 60 else name[:57] + "..."
+    return "`" + short.replace("`", "'").replace("|", "\\|") + "`"
+
+
+def _timeline_table(part: dict[str, Any]) -> list[str]:
+    lines = [
+        "Where a source-only rebuild's seconds go (BuildKit's timeline, `--progress=rawjson`):"
+        f" the {TIMELINE_SHOWN} slowest steps not cached, median seconds. Stages build in"
+        " parallel, so steps can add up to more than the span, from the first step's start"
+        " to the last one's end; the rest of the rebuild is the client's.",
+        "",
+        "| source-only rebuild | rebuild, s | span, s | slowest steps not cached, s |",
+        "|---|---:|---:|---|",
+    ]
+    for variant in VARIANTS:
+        if variant.key not in TIMELINE_VARIANTS:
+            continue
+        timeline = part["timeline"][variant.key]
+        steps = "; ".join(
+            f"{_step_cell(s['step'])} {s['seconds']:.2f}"
+            for s in timeline["steps"][:TIMELINE_SHOWN]
+        )
+        span = "-" if timeline["span_s"] is None else f"{timeline['span_s']:.2f}"
+        rebuild = part["results"][variant.key]["source_rebuild"]["median"]
+        lines.append(
+            f"| ({variant.letter}) {variant.label} | {rebuild:.2f} | {span} | {steps or 'none'} |"
+        )
     return lines

@@ -1,22 +1,25 @@
 """Side-by-side benchmark: the template's Docker strategies against the write-up's
-Dockerfile and a naive one, on realistic projects, in one run.
+Dockerfile, a naive one and a floor, on realistic projects, in one run.
 
 Two applications, each the template rendered with the test answers (Python 3.13 by
 default) plus real dependencies: pandas (a large binary wheel), and a web service
 (Flask, gunicorn, psycopg2 compiled from source, with the template's documented apt
-answers). Five variants build each:
+answers). Six variants build each:
 
   (a) naive        benchmarks/dockerfiles/naive.Dockerfile (single stage, poetry install)
   (b) writeup      benchmarks/dockerfiles/writeup-export.Dockerfile (the baseline)
   (c) export       the template's rendered Dockerfile, docker_strategy=export
   (d) wheel        the same, docker_strategy=wheel
   (e) environment  the same, docker_strategy=environment
+  (f) floor        benchmarks/dockerfiles/floor.Dockerfile (dependencies cached, then
+                   only a COPY of the source: the best a source-only rebuild can do)
 
-(a) and (b) take their `-apt.Dockerfile` twin for an app with OS packages. Each
+(a), (b) and (f) take their `-apt.Dockerfile` twin for an app with OS packages. Each
 repetition takes every variant in turn: cold build; source-only, version-bump,
 tool-config and dependency-change rebuilds (benchmarks/measure.py); then the start-up
-runs, interleaved. Medians, each one's ratio to (b), and the targets
-(benchmarks/targets.py) go to results.md and results.json (benchmarks/report.py).
+runs, interleaved. Medians, each one's ratio to (b), the targets (benchmarks/targets.py)
+and the timeline of each source-only rebuild (BuildKit's own timings per step) go to
+results.md and results.json (benchmarks/report.py).
 
 A cold build empties the engine's whole build cache first (`docker builder prune -af`,
 cache mounts included; images are kept). `--smoke` proves the script works in a few
@@ -124,10 +127,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         for app in mode.apps:
             contexts = prepare(work / app.key, app, args.python)
-            samples, cached = measure_app(
+            samples, cached, timelines = measure_app(
                 app, mode, contexts, base, index_url, work / app.key / "logs"
             )
-            parts[app] = application(app, samples, cached)
+            parts[app] = application(app, samples, cached, timelines)
         if not args.keep:
             remove_images(mode.apps)
         run("docker", "image", "inspect", base)  # only our own tags went: the base is there

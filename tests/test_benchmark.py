@@ -15,7 +15,7 @@ import pytest
 import yaml
 from dockerfile_parse import DockerfileParser
 
-from benchmarks.measure import install_cached
+from benchmarks.measure import Step, install_cached, timeline
 from benchmarks.model import (
     ANSWERS,
     DOCKERFILES,
@@ -25,13 +25,15 @@ from benchmarks.model import (
     VARIANTS,
     WEB,
     BenchmarkError,
+    package_index_url,
 )
 from benchmarks.project import bump_version, edit_tool_config
-from benchmarks.report import application, markdown
+from benchmarks.report import application, markdown, where_the_time_goes
+from benchmarks.targets import targets
 from tests.support.shell import run
 from tests.support.template import ROOT, read_toml
 
-VARIANT_KEYS = {"naive", "writeup", "export", "wheel", "environment"}
+VARIANT_KEYS = {"naive", "writeup", "export", "wheel", "environment", "floor"}
 APPS = {"pandas", "web"}
 REBUILDS = {"source_rebuild", "version_rebuild", "tool_config_rebuild", "dependency_rebuild"}
 FIGURE_KEYS = {
@@ -120,10 +122,52 @@ def test_install_cached_reads_the_plain_progress_log() -> None:
         install_cached(_log(cached=True), writeup)
 
 
-@pytest.mark.parametrize("name", ["naive", "writeup-export"])
+# A real `docker build --progress=rawjson` log (Engine 26, buildx 0.13) of
+# rawjson-rebuild.Dockerfile's second build: the file `x` edited, so the `deps` stage is
+# cached and the `project` stage is not. Pretty-printed JSON documents, one per update.
+RAWJSON = ROOT / "tests" / "fixtures" / "benchmark" / "rawjson-rebuild.json"
+
+
+def test_timeline_reads_the_rawjson_log() -> None:
+    steps = timeline(RAWJSON.read_text())
+    names = [step.name for step in steps]
+    # Each vertex once, as its last update has it, in the order the steps started.
+    assert len(names) == len(set(names)) == 9
+    assert names.index("[project 1/2] COPY x /x") < names.index("[project 2/2] RUN cat /x")
+    assert names[-1] == "exporting to image"
+    by_name = {step.name: step for step in steps}
+    assert by_name["[deps 2/2] RUN echo tools > /t"].cached
+    run_step = by_name["[project 2/2] RUN cat /x"]
+    assert not run_step.cached
+    assert run_step.seconds == pytest.approx(0.2558, abs=1e-3)  # completed - started
+    # The restarted vertex (loaded twice) counts its last start only.
+    assert by_name["[internal] load build definition from Dockerfile"].seconds < 0.02
+    # install_cached reads the same log.
+    deps = next(v for v in VARIANTS if v.key == "export")
+    assert install_cached(RAWJSON.read_text(), deps)
+
+
+def test_timeline_skips_what_is_not_json_and_unfinished_steps() -> None:
+    raw = 'WARNING: a client line\n{"vertexes": [{"digest": "d", "name": "[a 1/1] RUN x"}]}\n'
+    assert timeline(raw) == [Step("[a 1/1] RUN x", False, 0, None, None)]
+
+
+def test_where_the_time_goes_takes_medians_of_steps_not_cached() -> None:
+    steps = timeline(RAWJSON.read_text())
+    summary = where_the_time_goes([steps, steps, []])
+    names = [s["step"] for s in summary["steps"]]
+    assert names[0] == "[project 2/2] RUN cat /x"
+    assert "[deps 2/2] RUN echo tools > /t" not in names  # cached
+    assert len(names) == 5
+    # A step absent from one repetition of three still has its median.
+    assert summary["steps"][0]["seconds"] == pytest.approx(0.2558, abs=1e-3)
+    assert summary["span_s"] == pytest.approx(0.346, abs=0.01)  # 01.2278 to 01.5738
+
+
+@pytest.mark.parametrize("name", ["naive", "writeup-export", "floor"])
 def test_apt_dockerfiles_only_add_the_os_packages(name: str) -> None:
-    """(a) and (b) build the web app with the template's apt answers as build args; the
-    `-apt` twin is the plain file plus those steps, in the stage each belongs to."""
+    """(a), (b) and (f) build the web app with the template's apt answers as build args;
+    the `-apt` twin is the plain file plus those steps, in the stage each belongs to."""
 
     def instructions(path: Path) -> list[tuple[str, str]]:
         parsed = DockerfileParser(str(path)).structure
@@ -134,8 +178,8 @@ def test_apt_dockerfiles_only_add_the_os_packages(name: str) -> None:
     assert [i for i in apt if "APT_" not in i[1]] == plain
     added = [i for i in apt if "APT_" in i[1]]
     assert {i[0] for i in added} == {"ARG", "RUN"}
-    if name == "writeup-export":
-        # Build packages in the builder stage, the runtime library in the runtime stage.
+    if name != "naive":
+        # Build packages in a build stage, the runtime library in the runtime stage.
         runtime = next(n for n, i in enumerate(apt) if i[0] == "FROM" and "runtime" in i[1])
         assert all("APT_BUILD" in i[1] for i in added if apt.index(i) < runtime)
         assert all("APT_RUNTIME" in i[1] for i in added if apt.index(i) > runtime)
@@ -155,7 +199,8 @@ def test_targets_and_table_cover_every_figure() -> None:
     """From made-up samples: every target gets a verdict, every figure a table row."""
     samples = {v.key: {f.key: [1.0 + n] for n, f in enumerate(FIGURES)} for v in VARIANTS}
     cached = {v.key: {key: [v.strategy is not None] for key in REBUILDS} for v in VARIANTS}
-    part = application(WEB, samples, cached)
+    timelines = {v.key: [timeline(RAWJSON.read_text())] for v in VARIANTS}
+    part = application(WEB, samples, cached, timelines)
     assert {t["pass"] for t in part["targets"]} <= {True, False, None}
     assert part["dockerfiles"]["writeup"] == "benchmarks/dockerfiles/writeup-export-apt.Dockerfile"
     report: dict[str, Any] = {
@@ -183,6 +228,39 @@ def test_targets_and_table_cover_every_figure() -> None:
     assert table.count(" | PASS |") + table.count(" | MISS |") + table.count(" | info |") == len(
         part["targets"]
     )
+    # The timeline: a row for each template variant and the floor, slowest step first.
+    assert "| source-only rebuild | rebuild, s | span, s | slowest steps not cached, s |" in table
+    for key in ("export", "wheel", "environment", "floor"):
+        variant = next(v for v in VARIANTS if v.key == key)
+        row = (
+            f"| ({variant.letter}) {variant.label} | 2.00 | 0.35 | `[project 2/2] RUN cat /x` 0.26;"
+        )
+        assert row in table, key
+    assert "| (b) write-up export + venv | 2.00 |" not in table
+
+
+@pytest.mark.parametrize(
+    ("floor", "writeup", "verdict"),
+    [(0.25, 12.0, True), (0.2, 12.0, False), (0.25, 10.0, False)],
+    ids=["pass", "over 4x the floor", "under 12x faster than (b)"],
+)
+def test_source_only_target_holds_export_to_the_floor_and_the_writeup(
+    floor: float, writeup: float, verdict: bool
+) -> None:
+    """(c)'s source-only rebuild of 0.9 s: at most 1.0 s, at least 12x faster than (b)'s,
+    at most 4x (f)'s; each bound alone turns the verdict."""
+    results = {
+        v.key: {f.key: {"median": 1.0, "deps_cached": [True]} for f in FIGURES} for v in VARIANTS
+    }
+    results["export"]["source_rebuild"]["median"] = 0.9
+    results["floor"]["source_rebuild"]["median"] = floor
+    results["writeup"]["source_rebuild"]["median"] = writeup
+    (found,) = [
+        t for t in targets(results, "six") if t["target"].startswith("source-only rebuild: (c)")
+    ]
+    assert found["target"].endswith("within 4x of (f) floor")
+    assert found["measured"].startswith("0.90 s, ")
+    assert found["pass"] is verdict
 
 
 @pytest.mark.docker
@@ -213,22 +291,58 @@ def test_smoke_run_reports_every_variant_and_figure(docker_engine: str, tmp_path
                 assert result["ratio"] > 0, (key, variant, figure)
         assert all(result["ratio"] == 1 for result in results["writeup"].values()), key
         # Which rebuilds reinstall the dependencies: (a) and (b) on every edit, as their
-        # Dockerfiles copy the source first; the template's not for an edit that leaves
-        # the locked dependencies be. (Whether the template's reinstall after a dependency
-        # change is not asserted: without a prune, the same new dependencies may already
-        # be in the cache, from (d) for (e), or from another run beside this one.)
+        # Dockerfiles copy the source first; the template's and the floor's not for an
+        # edit that leaves the locked dependencies be. (Whether they reinstall after a
+        # dependency change is not asserted: without a prune, the same new dependencies
+        # may already be in the cache, from (d) for (e), or from another run beside this.)
         for variant, figures in results.items():
-            template = report["variants"][variant]["dockerfile"].startswith("template")
+            dockerfile = report["variants"][variant]["dockerfile"]
+            apart = dockerfile.startswith("template") or variant == "floor"
             for figure in REBUILDS:
                 cached = figures[figure]["deps_cached"]
-                if template and figure == "dependency_rebuild":
+                if apart and figure == "dependency_rebuild":
                     assert cached in ([True], [False]), (key, variant, figure)
                 else:
-                    assert cached == [template], (key, variant, figure)
+                    assert cached == [apart], (key, variant, figure)
         # Every target gets a verdict (or is marked informational), and the table is written.
         assert part["targets"], key
         assert all(target["pass"] in (True, False, None) for target in part["targets"]), key
         assert f"### {key}: {part['title']}" in table
+        # The targets hold the template to the floor, with the floor's figure measured.
+        floor_target = [t for t in part["targets"] if "of (f) floor" in t["target"]]
+        assert len(floor_target) == 2, key  # (c) and (d)
+        assert all(re.search(r", \d+\.\d+x \(f\)'s$", t["measured"]) for t in floor_target)
+        # The source-only rebuild's timeline, every variant: its slowest steps not cached,
+        # within the span BuildKit reports, itself within the rebuild's wall time.
+        assert set(part["timeline"]) == VARIANT_KEYS, key
+        for variant, spent in part["timeline"].items():
+            rebuild = results[variant]["source_rebuild"]["median"]
+            assert 0 < spent["span_s"] <= rebuild, (key, variant)
+            steps = spent["steps"]
+            assert 0 < len(steps) <= 5, (key, variant)
+            assert all(0 <= s["seconds"] <= spent["span_s"] for s in steps), (key, variant)
+            assert [s["seconds"] for s in steps] == sorted(
+                (s["seconds"] for s in steps), reverse=True
+            ), (key, variant)
+            # BuildKit's own names: a Dockerfile step (of a named stage or not), an
+            # internal one, or the export.
+            assert all(
+                re.match(r"\[([\w-]+ )?\d+/\d+\] |\[internal\] |exporting to image$", s["step"])
+                for s in steps
+            ), (key, variant, steps)
+        # A source edit reruns (a)'s and (b)'s install; the floor's rebuild runs nothing.
+        run_step = re.compile(r"\[([\w-]+ )?\d+/\d+\] RUN ")
+        for variant in ("naive", "writeup"):
+            assert run_step.match(part["timeline"][variant]["steps"][0]["step"]), variant
+        floor_steps = [s["step"] for s in part["timeline"]["floor"]["steps"]]
+        assert not any(run_step.match(step) for step in floor_steps), floor_steps
+        # (a)'s install step names the index through a build arg: the results hold the
+        # variable, never its value.
+        assert "$PIP_INDEX_URL" in part["timeline"]["naive"]["steps"][0]["step"]
+    index_url = package_index_url()
+    assert index_url not in (tmp_path / "results.json").read_text()
+    assert index_url not in table
     assert report["applications"]["web"]["apt_runtime_packages"] == "libpq5"
     assert table.count("| target | measured |") == 1
+    assert table.count("| source-only rebuild | rebuild, s | span, s |") == 1
     assert all(f"({v['letter']}) {v['label']}" in table for v in report["variants"].values())
