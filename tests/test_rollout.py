@@ -21,15 +21,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import copier
 import pytest
 import yaml
 
-from tests.support.git import git, git_save, template_from_working_tree, template_repo
+from tests.support.git import git, git_save, template_repo
 from tests.support.shell import run
 from tests.support.steps import CONFLICT_CHECK, Job, StepResult, conflict_check
 from tests.support.template import (
-    ANSWERS,
     ROOT,
     answers_of,
     copy_project,
@@ -40,6 +38,7 @@ from tests.support.updates import (
     append,
     conflicting_uv_pins,
     edit,
+    project_of_a_release_with_tasks,
     rename_question,
     render,
 )
@@ -340,31 +339,13 @@ def test_answers_a_release_added_or_dropped_are_listed(template: Path, tmp_path:
     assert "- no longer asked: `coverage_threshold` (it was `75`)" in answers
 
 
-# The copy task of an earlier release, as a list run on copy only.
-TASKS = """
-_tasks:
-  - command: ["{{ _copier_python }}", "-c", "print('locked')"]
-    when: "{{ _copier_operation == 'copy' }}"
-"""
-
-
 def test_a_project_of_a_release_with_tasks_is_told_the_one_manual_step(
     tmp_path: Path,
 ) -> None:
     """Copier refuses to update a project from a version with tasks without --trust.
     Such a project's own workflow (of that release) passes it; this job does not, and
     says what to run once by hand instead of failing obscurely."""
-    template = template_repo(tmp_path / "template", tag="v0.9.0")
-    append(template / "copier.yml", TASKS)
-    git_save(template, "A release with a copy task", tag="v1.0.0")
-    project = tmp_path / "project"
-    copier.run_copy(str(template), project, data=ANSWERS, defaults=True, unsafe=True,
-                    vcs_ref="v1.0.0", quiet=True)  # fmt: skip
-    run("git", "init", "--quiet", cwd=project)
-    git_save(project, "Generated with --trust")
-    run("git", "rm", "--quiet", "copier.yml", cwd=template)
-    template_from_working_tree(template)
-    git_save(template, "No tasks", tag="v2.0.0")
+    _, project = project_of_a_release_with_tasks(tmp_path)
     # v1.0.0 is this working tree plus the task: the project has this tree's job.
     workspace = checkout(project, tmp_path / "workspace")
 

@@ -38,7 +38,6 @@ from tests.support.shell import run
 from tests.support.template import ANSWERS, ROOT, answers_of, read_toml, sample_file
 from tests.support.updates import (
     CONFLICT_MARKER,
-    append,
     assert_strategy,
     change_template,
     conflicting_uv_pins,
@@ -46,6 +45,7 @@ from tests.support.updates import (
     files,
     leftovers,
     make_user_edits,
+    project_of_a_release_with_tasks,
     rename_question,
     render,
     status,
@@ -370,14 +370,6 @@ def test_previous_release_updated_and_locked_builds_and_runs(
 
 # ── Without --trust: projects of earlier releases, breaking changes ──────────
 
-# The copy task of earlier releases, in the same form (a list, copy only): it leaves a
-# file behind, so a test can see whether it ran.
-TASKS = """
-_tasks:
-  - command: ["{{ _copier_python }}", "-c", "open('task-ran', 'w').close()"]
-    when: "{{ _copier_operation == 'copy' }}"
-"""
-
 
 def test_a_project_made_with_tasks_needs_trust_once_then_never(tmp_path: Path) -> None:
     """A release with `_tasks` was copied with `--trust`. Copier refuses to update it
@@ -385,18 +377,8 @@ def test_a_project_made_with_tasks_needs_trust_once_then_never(tmp_path: Path) -
     the project comes from; the refusal writes nothing. One update with `--trust`
     (the update workflow of such releases passes it), and every later one needs none.
     """
-    template = template_repo(tmp_path / "template", tag="v0.9.0")
-    append(template / "copier.yml", TASKS)
-    git_save(template, "A release with a copy task", tag="v1.0.0")
-    project = tmp_path / "project"
-    copier.run_copy(str(template), project, data=ANSWERS, defaults=True, unsafe=True,
-                    vcs_ref="v1.0.0", quiet=True)  # fmt: skip
+    template, project = project_of_a_release_with_tasks(tmp_path)
     assert (project / "task-ran").exists(), "the copy ran the task, as it did for users"
-    run("git", "init", "--quiet", cwd=project)
-    git_save(project, "Generated with --trust")
-    run("git", "rm", "--quiet", "copier.yml", cwd=template)
-    template_from_working_tree(template)
-    git_save(template, "This working tree: no tasks", tag="v2.0.0")
 
     with pytest.raises(UnsafeTemplateError, match="tasks"):
         update(project)

@@ -11,9 +11,9 @@ import copier
 import yaml
 from dockerfile_parse import DockerfileParser
 
-from tests.support.git import git, git_save
+from tests.support.git import git, git_save, template_from_working_tree, template_repo
 from tests.support.shell import run
-from tests.support.template import answers_of, copy_project, sample_file
+from tests.support.template import ANSWERS, answers_of, copy_project, sample_file
 
 CONFLICT_MARKER = re.compile(r"^(<{7}|={7}|>{7})( |$)", re.MULTILINE)
 
@@ -78,6 +78,33 @@ def edit(path: Path, pattern: str, replacement: str, count: int = 1) -> None:
 
 def append(path: Path, text: str) -> None:
     path.write_text(path.read_text() + text)
+
+
+# The copy task of earlier releases, in their form (a list, copy only): it leaves a
+# file behind, so a test can see whether it ran.
+TASKS = """
+_tasks:
+  - command: ["{{ _copier_python }}", "-c", "open('task-ran', 'w').close()"]
+    when: "{{ _copier_operation == 'copy' }}"
+"""
+
+
+def project_of_a_release_with_tasks(folder: Path) -> tuple[Path, Path]:
+    """A template whose v1.0.0 had the copy task and whose v2.0.0 is this working tree
+    (no tasks), and a project copied from v1.0.0 with --trust, as users' projects were,
+    committed: (template, project)."""
+    template = template_repo(folder / "template", tag="v0.9.0")
+    append(template / "copier.yml", TASKS)
+    git_save(template, "A release with a copy task", tag="v1.0.0")
+    project = folder / "project"
+    copier.run_copy(str(template), project, data=ANSWERS, defaults=True, unsafe=True,
+                    vcs_ref="v1.0.0", quiet=True)  # fmt: skip
+    run("git", "init", "--quiet", cwd=project)
+    git_save(project, "Generated with --trust")
+    run("git", "rm", "--quiet", "copier.yml", cwd=template)
+    template_from_working_tree(template)
+    git_save(template, "This working tree: no tasks", tag="v2.0.0")
+    return template, project
 
 
 def change_template(repo: Path, tag: str = "v2.0.0") -> None:
