@@ -76,11 +76,11 @@ def act(docker_engine: str, tmp_path_factory: pytest.TempPathFactory) -> Act:
     return Act(executable, install_node(), workdir, extract_actions(workdir / "actions"))
 
 
-def run_project(act: Act, project: Path, dst: Path) -> Iterator[Outcome]:
+def run_project(act: Act, project: Path, dst: Path, jobs: list[str] = JOBS) -> Iterator[Outcome]:
     """Commit the project, run its jobs, then remove the images they loaded."""
     repository = commit_project(project, dst)
     try:
-        yield Outcome(repository, act.run_jobs(repository, JOBS))
+        yield Outcome(repository, act.run_jobs(repository, jobs))
     finally:
         remove_images_of(repository)
 
@@ -257,11 +257,7 @@ def crashing(
     shutil.copytree(rendered, project)
     package = answers_of(project)["package_name"]
     (project / "src" / package / "__init__.py").write_text(CRASHING_SERVER)
-    repository = commit_project(project, project.parent)
-    try:
-        yield Outcome(repository, act.run_jobs(repository, ["image"]))
-    finally:
-        remove_images_of(repository)
+    yield from run_project(act, project, project.parent, ["image"])
 
 
 def test_a_server_that_crashes_after_its_log_line_fails_the_smoke_test(
