@@ -56,7 +56,8 @@ INFRASTRUCTURE = {
     "docker/stages/project.py", ".github/dependabot.yml", ".github/actions/poetry/action.yml",
     ".github/scripts/conflict-check.sh", ".github/scripts/smoke-test.sh",
     ".github/scripts/test-in-image.sh", ".github/scripts/template-update.sh",
-    ".github/workflows/ci.yml", ".github/workflows/template-update.yml",
+    ".github/workflows/ci.yml", ".github/workflows/release.yml",
+    ".github/workflows/template-update.yml",
     # The supply chain (issue 27): the audit, the secret scan and what they accept.
     ".github/workflows/audit.yml", ".github/scripts/audit.py", ".github/scripts/secret-scan.sh",
     ".secrets.baseline", "accepted-advisories.toml",

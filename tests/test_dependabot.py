@@ -76,6 +76,7 @@ def dependabot_may_change(config: dict[str, Any], ecosystem: str, path: str) -> 
 # What Dependabot would change in each file, by ecosystem.
 FILES = {
     ".github/workflows/ci.yml": "github-actions",
+    ".github/workflows/release.yml": "github-actions",
     ".github/workflows/template-update.yml": "github-actions",
     ".github/workflows/audit.yml": "github-actions",
     ".github/actions/poetry/action.yml": "github-actions",
@@ -125,6 +126,7 @@ def dependabot_bumps(project: Path, *, as_configured: bool) -> set[str]:
     checkout = rf"actions/checkout@{CHECKOUT_SHA} # {CHECKOUT_TAG}"
     changes = {
         ".github/workflows/ci.yml": (checkout, DEPENDABOT_PIN),
+        ".github/workflows/release.yml": (checkout, DEPENDABOT_PIN),
         ".github/workflows/template-update.yml": (checkout, DEPENDABOT_PIN),
         ".github/workflows/deploy.yml": (checkout, DEPENDABOT_PIN),
         # versioning-strategy `increase`, had it been allowed to change pyproject.toml.
@@ -169,6 +171,7 @@ def test_template_update_after_dependabot_ends_without_a_conflict(
         assert TEMPLATE_PIN in (workflows / "ci.yml").read_text()
         assert DEPENDABOT_PIN not in (workflows / "ci.yml").read_text()
         assert TEMPLATE_PIN in (workflows / "template-update.yml").read_text()
+        assert TEMPLATE_PIN in (workflows / "release.yml").read_text()
         assert DEPENDABOT_PIN in (workflows / "deploy.yml").read_text()
         assert 'ruff = ">=0.14"' in (project / "pyproject.toml").read_text()
         assert 'version = "0.15.0"' in (project / "poetry.lock").read_text()

@@ -15,6 +15,7 @@ from pytest_copie.plugin import Copie
 from tests.support.matrix import PYTHONS, STRATEGIES
 from tests.support.shell import path_without_poetry, run
 from tests.support.template import ANSWERS, copy_project, read_toml
+from tests.support.workflows import load_workflow
 
 
 def instructions(dockerfile: Path) -> list[tuple[str, str]]:
@@ -361,3 +362,21 @@ def test_dockerfile_reads_in_two_minutes(
     assert sum(comments) < len(instructions)
     assert re.fullmatch(r"# Why: https?://\S+/strategies\.md", lines[2])
     assert not re.search(r"python -c", "\n".join(lines)), "logic lives in docker/stages"
+
+
+# ── The generated CI's budget ────────────────────────────────────────────────
+
+
+@pytest.mark.parametrize("options", [{}, {"project_dir": "apps/api"}], ids=["root", "monorepo"])
+def test_ci_workflow_reads_in_two_minutes(tmp_path: Path, options: dict[str, Any]) -> None:
+    """At most 150 lines (issue 25), one short line of why per decision: no comment block
+    over three lines; the reasons are in docs/ci.md. The tag-only publish job is
+    release.yml's, which calls this workflow first."""
+    project = copy_project(tmp_path / "p", **options)
+    (path,) = (project / ".github" / "workflows").glob("*ci.yml")
+    lines = path.read_text().splitlines()
+    assert len(lines) <= 150, len(lines)
+    comments = [line.lstrip().startswith("#") for line in lines]
+    blocks = "".join("c" if c else " " for c in comments).split()
+    assert max(map(len, blocks)) <= 3, "no comment block over three lines"
+    assert set(load_workflow(path)["jobs"]) == {"lint", "test", "image"}

@@ -351,9 +351,11 @@ def test_the_workflow_passes_the_index_url_and_its_secret(tmp_path: Path, strate
     workflow = project / ".github" / "workflows" / "ci.yml"
     check_schema("vendor.github-workflows", workflow)
     assert zizmor_findings(project) == []
-    jobs = load_workflow(workflow)["jobs"]
-    for job in ("image", "publish"):
-        (build,) = [s for s in jobs[job]["steps"] if s.get("uses", "").startswith(
+    check_schema("vendor.github-workflows", workflow.with_name("release.yml"))
+    image = load_workflow(workflow)["jobs"]["image"]
+    publish = load_workflow(workflow.with_name("release.yml"))["jobs"]["publish"]
+    for job in (image, publish):
+        (build,) = [s for s in job["steps"] if s.get("uses", "").startswith(
             "docker/build-push-action@")]  # fmt: skip
         assert build["with"]["secrets"] == "netrc=${{ secrets.PACKAGE_INDEX_NETRC }}\n"
         args = build["with"]["build-args"].splitlines()

@@ -48,6 +48,7 @@ LAYOUTS: dict[str, tuple[dict[str, Any], str]] = {
 }
 SECRET_STEP = "No secrets in committed files"
 ZIZMOR_STEP = "Workflows, audited by zizmor"
+INSTALL_LINT_TOOLS_STEP = "Install detect-secrets and zizmor"
 AUDIT_STEP = "pip-audit, on the locked main dependencies"
 INSTALL_AUDIT_STEP = "Install pip-audit"
 PACKAGE = "acme_widget_service"
@@ -164,19 +165,21 @@ def test_lint_job_scans_for_secrets_and_audits_the_workflows(
     lint = load_workflow(workflow_named(rendered(layout), "ci"))["jobs"]["lint"]
     named = {step.get("name"): step for step in steps(lint)}
     scan, zizmor = named[SECRET_STEP], named[ZIZMOR_STEP]
-    assert scan["env"] == {"DETECT_SECRETS_VERSION": VERSIONS["detect-secrets"]}
-    assert scan["run"].splitlines() == [
-        'python -m pip install "detect-secrets==$DETECT_SECRETS_VERSION"',
-        'bash "$GITHUB_WORKSPACE/$SCRIPTS/secret-scan.sh"',
-    ]
-    assert zizmor["env"] == {"ZIZMOR_VERSION": VERSIONS["zizmor"]}
-    assert zizmor["run"].splitlines() == [
-        'python -m pip install "zizmor==$ZIZMOR_VERSION"',
-        'zizmor --offline "$GITHUB_WORKSPACE/.github"',
-    ]
+    install = named[INSTALL_LINT_TOOLS_STEP]
+    assert install["env"] == {
+        "DETECT_SECRETS_VERSION": VERSIONS["detect-secrets"], "ZIZMOR_VERSION": VERSIONS["zizmor"],
+    }  # fmt: skip
+    assert install["run"].split() == [
+        "python", "-m", "pip", "install",
+        '"detect-secrets==$DETECT_SECRETS_VERSION"', '"zizmor==$ZIZMOR_VERSION"',
+    ]  # fmt: skip
+    assert scan["run"] == 'bash "$GITHUB_WORKSPACE/$SCRIPTS/secret-scan.sh"'
+    assert zizmor["run"] == 'zizmor --offline "$GITHUB_WORKSPACE/.github"'
     order = [step.get("name") or action_of(step) for step in steps(lint)]
-    # After the Python that pip installs into, before pre-commit.
-    assert order.index("./.github/actions/poetry") < order.index(SECRET_STEP)
+    # After the Python that pip installs into; the tools before their steps, before pre-commit.
+    assert order.index("./.github/actions/poetry") < order.index(INSTALL_LINT_TOOLS_STEP)
+    assert order.index(INSTALL_LINT_TOOLS_STEP) < order.index(SECRET_STEP)
+    assert order.index(INSTALL_LINT_TOOLS_STEP) < order.index(ZIZMOR_STEP)
     pre_commit = named.get("pre-commit")
     if pre_commit is not None:
         assert order.index(ZIZMOR_STEP) < order.index("pre-commit")
@@ -419,7 +422,7 @@ def test_an_unanswering_service_fails_the_audit(audited: tuple[Path, Path], tmp_
     assert service.queries, "it asked"
 
 
-# ── The publish job ──────────────────────────────────────────────────────────
+# ── The publish job (release.yml) ────────────────────────────────────────────
 
 
 def test_publish_job_attests_the_pushed_digest(
@@ -428,7 +431,7 @@ def test_publish_job_attests_the_pushed_digest(
     """GitHub's artifact attestation of the very digest the build pushed, stored with
     the repository and pushed beside the image; signing rights in this job alone."""
     repository = rendered(layout)
-    jobs = load_workflow(workflow_named(repository, "ci"))["jobs"]
+    jobs = load_workflow(workflow_named(repository, "release"))["jobs"]
     publish = jobs["publish"]
     build = the_step_using(publish, "docker/build-push-action")
     attest = the_step_using(publish, "actions/attest")
@@ -449,8 +452,8 @@ def test_publish_job_attests_the_pushed_digest(
         "attestations": "write",
     }
     workflows = sorted((repository / ".github" / "workflows").glob("*.yml"))
-    assert len(workflows) == 3
+    assert len(workflows) == 4
     for path in workflows:
         for name, job in load_workflow(path)["jobs"].items():
-            if (path.name, name) != (workflow_named(repository, "ci").name, "publish"):
+            if (path.name, name) != (workflow_named(repository, "release").name, "publish"):
                 assert not signing & set(job.get("permissions", {})), (path.name, name)

@@ -38,12 +38,14 @@ CASES = [(strategy, python) for strategy in STRATEGIES for python in PYTHONS]
 # (.github/dependabot.yml): the generated workflows are Jinja files it cannot parse.
 PINS_FILE = ROOT / ".github" / "pins" / "action.yml"
 # The workflows every project gets.
-GENERATED_WORKFLOWS = ["audit.yml", "ci.yml", "template-update.yml"]
+GENERATED_WORKFLOWS = ["audit.yml", "ci.yml", "release.yml", "template-update.yml"]
 ROOT_WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
 # All a render's workflows: at the root, and for a project in a monorepo's folder.
-ROOT_NAMES = ["audit.yml", "ci.yml", "template-update.yml"]
+ROOT_NAMES = ["audit.yml", "ci.yml", "release.yml", "template-update.yml"]
 MONOREPO_APP = "apps/app-a"
-MONOREPO_NAMES = ["app-a-audit.yml", "app-a-ci.yml", "app-a-template-update.yml"]
+MONOREPO_NAMES = [
+    "app-a-audit.yml", "app-a-ci.yml", "app-a-release.yml", "app-a-template-update.yml",
+]  # fmt: skip
 ONLY_TAGS = "${{ !startsWith(github.ref, 'refs/tags/') }}"
 
 
@@ -115,6 +117,17 @@ def jobs(workflow: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return found
 
 
+@pytest.fixture
+def release(project: Path) -> dict[str, Any]:
+    """release.yml: on a version tag, CI's checks (ci.yml, called), then the publish job."""
+    return load_workflow(project / ".github" / "workflows" / "release.yml")
+
+
+@pytest.fixture(params=["ci.yml", "release.yml"])
+def any_workflow(request: pytest.FixtureRequest, project: Path) -> dict[str, Any]:
+    return load_workflow(project / ".github" / "workflows" / request.param)
+
+
 def test_generated_github_files(project: Path) -> None:
     """The workflows, their scripts and action, Dependabot's configuration; no Jinja."""
     github = project / ".github"
@@ -152,6 +165,16 @@ def test_generated_files_match_their_schemas(
         check_schema("vendor.github-workflows", *workflows)
         if dependabots:
             check_schema("vendor.dependabot", *dependabots)
+
+
+def test_a_monorepo_project_releases_through_its_own_ci(monorepo: Path) -> None:
+    """Named after the project, like its other workflows, and calling the project's CI."""
+    workflows = monorepo / ".github" / "workflows"
+    release = load_workflow(workflows / "app-a-release.yml")
+    assert release["name"] == "Release (app-a)"
+    assert release["jobs"]["ci"]["uses"] == "./.github/workflows/app-a-ci.yml"
+    ci = load_workflow(workflows / "app-a-ci.yml")
+    assert release["env"]["DOCKERFILE"] == ci["env"]["DOCKERFILE"] == f"{MONOREPO_APP}/Dockerfile"
 
 
 def test_zizmor_finds_nothing(repository: Path) -> None:
@@ -192,40 +215,81 @@ def test_python_version_agrees_everywhere(project: Path, workflow: dict[str, Any
         assert resolved == python
 
 
-def test_least_privilege(workflow: dict[str, Any], jobs: dict[str, dict[str, Any]]) -> None:
-    assert workflow["permissions"] == {}
+WRITE = {"write": 2, "read": 1, "none": 0}
+
+
+def test_least_privilege(
+    workflow: dict[str, Any], jobs: dict[str, dict[str, Any]], release: dict[str, Any]
+) -> None:
+    assert workflow["permissions"] == release["permissions"] == {}
     assert {name: job["permissions"] for name, job in jobs.items()} == {
         "lint": {"contents": "read"},
         "test": {"contents": "read"},
         "image": {"contents": "read"},
+    }
+    assert {name: job["permissions"] for name, job in release["jobs"].items()} == {
+        "ci": {"contents": "read"},
         # The image's attestation: a Sigstore certificate for this run, and its storage.
         "publish": {
             "contents": "read", "packages": "write", "id-token": "write", "attestations": "write",
         },
     }  # fmt: skip
+    # A called workflow's jobs get no more than its caller grants: at least what they ask.
+    granted = release["jobs"]["ci"]["permissions"]
+    for name, job in jobs.items():
+        for scope, level in job["permissions"].items():
+            assert WRITE[granted.get(scope, "none")] >= WRITE[level], (name, scope)
 
 
-def test_checkouts_do_not_persist_credentials(workflow: dict[str, Any]) -> None:
-    checkouts = [step for _, step in all_steps(workflow) if action_of(step) == "actions/checkout"]
-    assert len(checkouts) == len(workflow["jobs"])
+def test_checkouts_do_not_persist_credentials(any_workflow: dict[str, Any]) -> None:
+    checkouts = [
+        step for _, step in all_steps(any_workflow) if action_of(step) == "actions/checkout"
+    ]
+    assert len(checkouts) == len([job for job in any_workflow["jobs"].values() if "steps" in job])
     for step in checkouts:
         assert step["with"]["persist-credentials"] is False
 
 
-def test_no_expression_is_expanded_inside_a_script(workflow: dict[str, Any]) -> None:
+def test_no_expression_is_expanded_inside_a_script(any_workflow: dict[str, Any]) -> None:
     """Scripts read values from env: `${{ }}` in a script is a template-injection risk."""
-    for job, step in all_steps(workflow):
+    for job, step in all_steps(any_workflow):
         assert "${{" not in step.get("run", ""), f"{job}: {step.get('name', step['run'])}"
 
 
-def test_triggers_and_concurrency(workflow: dict[str, Any]) -> None:
+def test_triggers_and_concurrency(workflow: dict[str, Any], release: dict[str, Any]) -> None:
     on = workflow["on"]
-    assert on["push"] == {"branches": ["main"], "tags": ["v*"]}
+    assert on["push"] == {"branches": ["main"]}, "a tag runs release.yml, which calls CI"
     assert "pull_request" in on
+    assert "workflow_call" in on
     assert "pull_request_target" not in on
+    assert release["on"] == {"push": {"tags": ["v*"]}}
     assert "${{ github.ref }}" in workflow["concurrency"]["group"]
     # Cancel a superseded branch or pull-request run, never a release.
     assert workflow["concurrency"]["cancel-in-progress"] == ONLY_TAGS
+    assert release["concurrency"]["cancel-in-progress"] is False
+    # Called, CI's `github.workflow` is the caller's name: its group must still differ from
+    # the caller's, or the called jobs would wait for the release that waits for them.
+    called = {"${{ github.workflow }}": release["name"], "${{ github.ref }}": "refs/tags/v1.0.0"}
+    groups = [release["concurrency"]["group"], workflow["concurrency"]["group"]]
+    for expression, value in called.items():
+        groups = [group.replace(expression, value) for group in groups]
+    assert "${{" not in "".join(groups)
+    assert groups[0] != groups[1], groups
+
+
+@pytest.mark.parametrize("secrets", ["", "API_TOKEN BOT_TOKEN"], ids=["default", "two-secrets"])
+def test_release_passes_ci_exactly_the_secrets_it_reads(tmp_path: Path, secrets: str) -> None:
+    """By name, never `secrets: inherit`: the called workflow declares each secret its jobs
+    read, and the release passes those and no others."""
+    project = copy_project(tmp_path / "p", docker_secrets=secrets)
+    path = project / ".github" / "workflows" / "ci.yml"
+    ci, release = load_workflow(path), load_workflow(path.with_name("release.yml"))
+    read = set(re.findall(r"\$\{\{ secrets\.(\w+) \}\}", path.read_text())) - {"GITHUB_TOKEN"}
+    assert read == {"PACKAGE_INDEX_NETRC", *secrets.split()}
+    declared = ci["on"]["workflow_call"]["secrets"]
+    assert declared == {name: {"required": False} for name in read}
+    passed = release["jobs"]["ci"]["secrets"]
+    assert passed == {name: f"${{{{ secrets.{name} }}}}" for name in read}
 
 
 def test_lint_job_runs_the_quality_gates_once(
@@ -365,12 +429,19 @@ def test_image_job_runs_the_tests_hadolint(jobs: dict[str, dict[str, Any]]) -> N
 
 
 def test_publish_job_pushes_tested_multi_arch_images_on_tags(
-    workflow: dict[str, Any], jobs: dict[str, dict[str, Any]]
+    workflow: dict[str, Any], jobs: dict[str, dict[str, Any]], release: dict[str, Any]
 ) -> None:
-    job = jobs["publish"]
-    assert set(job["needs"]) == {"lint", "test", "image"}
-    assert job["if"] == "github.event_name == 'push' && startsWith(github.ref, 'refs/tags/v')"
-    assert workflow["on"]["push"]["tags"] == ["v*"]
+    """release.yml publishes on a version tag, and only after its first job, ci.yml's lint,
+    test and image jobs called as a reusable workflow, passed."""
+    job = release["jobs"]["publish"]
+    checks = release["jobs"]["ci"]
+    # By path, so the release runs the checks of the tagged commit itself.
+    assert checks["uses"] == "./.github/workflows/ci.yml"
+    assert set(jobs) == {"lint", "test", "image"}
+    assert job["needs"] == ["ci"]
+    assert job["if"] == "startsWith(github.ref, 'refs/tags/v')"
+    assert release["on"]["push"]["tags"] == ["v*"]
+    assert release["env"]["DOCKERFILE"] == workflow["env"]["DOCKERFILE"], "the image CI built"
 
     assert "arm64" in the_step_using(job, "docker/setup-qemu-action")["with"]["platforms"]
     the_step_using(job, "docker/setup-buildx-action")
@@ -397,11 +468,10 @@ def test_publish_job_pushes_tested_multi_arch_images_on_tags(
     assert "cache-from" not in build
 
     # The only job that pushes, or logs in.
-    for name, other in jobs.items():
-        if name != "publish":
-            assert not steps_using(other, "docker/login-action")
-            for step in steps_using(other, "docker/build-push-action"):
-                assert step["with"].get("push", False) is False
+    for other in [*jobs.values(), checks]:
+        assert not steps_using(other, "docker/login-action")
+        for step in steps_using(other, "docker/build-push-action"):
+            assert step["with"].get("push", False) is False
 
 
 def test_dependabot_updates_weekly_after_a_cooldown_what_the_template_does_not_own(

@@ -95,8 +95,8 @@ def pins_in(path: Path) -> list[tuple[str, str, str]]:
         if not (match := USES_LINE.match(line)):
             continue
         target, comment = match["target"], match["comment"]
-        if target.startswith("./.github/actions/"):
-            continue  # the repository's own action, at this commit
+        if target.startswith(("./.github/actions/", "./.github/workflows/")):
+            continue  # the repository's own action or workflow, at this commit
         pinned, tagged = PINNED.match(target), TAG_COMMENT.match(comment)
         form = "`owner/repo@<40-hex sha> # vX.Y.Z`"
         assert pinned, f"{path.name}:{number}: `{line.strip()}` is not {form}"
