@@ -4,7 +4,9 @@ For each Docker strategy a rendered project is committed to a local repository a
 act (tests/support/act.py, which lists every deviation from GitHub) runs the jobs end to end:
 checkout, setup-python, Poetry, ruff, pytest, hadolint, the buildx build and the image's
 checks. One project with three planted defects proves that each job can fail, and
-fails for its own defect. The publish job (registry push, QEMU) is not run.
+fails for its own defect. release.yml runs too, pushed as a tag: its `ci` job calls
+ci.yml and the three jobs pass at the tag, and a project with a lint error stops the
+release before `publish` starts. The publish job itself (registry push, QEMU) is not run.
 
 The assertions read job results and what the steps printed, never the list of steps:
 the workflow grows steps, and this tier must keep proving it as it does.
@@ -286,3 +288,61 @@ def test_no_engine_fails_under_ci_and_skips_elsewhere(ci: str, outcome: str) -> 
     )  # fmt: skip
     assert outcome in result.stdout, result.stdout
     assert (result.returncode != 0) == bool(ci)
+
+
+# ── release.yml: a tag runs CI's jobs through the call, then publish ─────────
+
+
+@pytest.fixture(scope="session")
+def released(
+    act: Act, locked_project: Callable[..., Path], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[JobRun]:
+    """The default project pushed as tag v1.0.0: release.yml's `ci` job, which calls
+    ci.yml. Not `publish`, which needs GHCR and QEMU's image."""
+    project = locked_project(docker_strategy="export", python_version="3.13")
+    repository = commit_project(project, tmp_path_factory.mktemp("act-release"))
+    try:
+        yield act.run_release(repository, "v1.0.0", job="ci")
+    finally:
+        remove_images_of(repository)
+
+
+def test_a_tag_runs_every_check_of_ci_through_the_release(released: JobRun) -> None:
+    """release.yml's first job calls ci.yml: its lint, test and image jobs run, and pass,
+    at the tagged commit (checkout's ref is the tag; the image's version comes from it)."""
+    assert released.returncode == 0, released.summary()
+    assert released.job_results() == dict.fromkeys(JOBS, "success"), released.summary()
+    assert released.set_outputs("ref") == {job: ["refs/tags/v1.0.0"] for job in JOBS}
+    assert released.set_outputs("version")["image"] == ["1.0.0"]
+
+
+@pytest.fixture(scope="session")
+def release_with_a_lint_error(
+    act: Act, locked_project: Callable[..., Path], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[JobRun]:
+    """The default project with one planted lint error, pushed as tag v1.0.0: the whole
+    of release.yml, publish included, in one act invocation."""
+    project = tmp_path_factory.mktemp("act-release-lint-error") / "project"
+    shutil.copytree(locked_project(docker_strategy="export", python_version="3.13"), project)
+    # Under tests/, not src/: an unimported module there would fail the coverage threshold.
+    (project / "tests" / "test_planted_lint_error.py").write_text(
+        '"""Planted by the act tier: an unused import, for ruff check (F401)."""\n\nimport os\n'
+    )
+    repository = commit_project(project, project.parent)
+    try:
+        yield act.run_release(repository, "v1.0.0")
+    finally:
+        remove_images_of(repository)
+
+
+def test_one_failing_check_stops_the_release_before_publish(
+    release_with_a_lint_error: JobRun,
+) -> None:
+    """`publish` needs the called checks: a lint error alone, with tests and image green,
+    keeps it from starting at all (so nothing could be pushed or signed)."""
+    run = release_with_a_lint_error
+    assert run.returncode != 0, run.summary()
+    assert run.job_results() == {"lint": "failure", "test": "success", "image": "success"}, (
+        run.summary()
+    )
+    assert "publish" not in {record.get("jobID") for record in run.records}, run.summary()

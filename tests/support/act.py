@@ -36,6 +36,10 @@ runner, each from outside the workflow or in the one marked copy of it, and no o
 9. pip and Poetry keep their downloads in build/act/ (`PIP_CACHE_DIR`,
    `POETRY_CACHE_DIR`), shared by all jobs and sessions: a job on GitHub downloads
    everything anew. What gets installed is the same; only the time differs.
+10. release.yml's `ci` job calls a marked copy of ci.yml (deviation 8), which act reads
+   from the repository's working tree, as it reads any local reusable workflow: the
+   copy is written there, untracked, and the marked copy of release.yml calls it. The
+   tag's push event comes from an event file (`--eventpath`), the tag from git.
 """
 
 from __future__ import annotations
@@ -288,6 +292,19 @@ class JobRun:
             if "stepResult" in r
         }
 
+    def job_results(self) -> dict[str, str]:
+        """Each job's result by job id: one job's, or, in a run of several (a release's,
+        the called workflow's jobs included), each of them."""
+        return {r["jobID"]: r["jobResult"] for r in self.records if "jobResult" in r}
+
+    def set_outputs(self, name: str) -> dict[str, list[str]]:
+        """The values each job's steps set for an output `name`, by job id."""
+        found: dict[str, list[str]] = {}
+        for r in self.records:
+            if r.get("command") == "set-output" and r.get("name") == name:
+                found.setdefault(r["jobID"], []).append(r["arg"])
+        return found
+
     def failed_steps(self) -> list[int]:
         return [index for index, result in self.step_results().items() if result == "failure"]
 
@@ -310,7 +327,9 @@ class JobRun:
         tail = "\n".join(lines[-40:] or self.log.read_text().splitlines()[-40:])
         return (
             f"job {self.job}: {self.result} (act exited {self.returncode}) in "
-            f"{self.seconds:.0f} s; steps {self.step_results()}; log {self.log}\n{tail}"
+            f"{self.seconds:.0f} s; "
+            + (f"steps {self.step_results()}" if self.step_ids else f"jobs {self.job_results()}")
+            + f"; log {self.log}\n{tail}"
         )
 
 
@@ -378,6 +397,36 @@ class Act:
         if workflow:
             source = repository.path / ".github" / "workflows" / workflow
             copy = act_workflow(source, work / f"{Path(workflow).stem}.act.yml")
+        return self.invoke(repository, job, copy, work, env=env)
+
+    def run_release(self, repository: Repository, tag: str, job: str | None = None) -> JobRun:
+        """release.yml, pushed as `tag` (made here): one of its jobs, or with job=None
+        all of them, in one act invocation (deviation 10). The run's records hold every
+        job, the called ones included (`job` is then "release")."""
+        run("git", "tag", tag, cwd=repository.path)
+        work = Path(tempfile.mkdtemp(prefix=f"release-{job or 'all'}-", dir=self.workdir))
+        workflows = repository.path / ".github" / "workflows"
+        called = act_workflow(workflows / "ci.yml", workflows / "ci.act.yml")
+        copy = act_workflow(workflows / "release.yml", work / "release.act.yml")
+        calling = f"uses: ./.github/workflows/{called.name}\n"
+        copy.write_text(copy.read_text().replace("uses: ./.github/workflows/ci.yml\n", calling))
+        assert calling in copy.read_text(), "release.yml calls ci.yml by path"
+        event = work / "event.json"
+        event.write_text(json.dumps({"ref": f"refs/tags/{tag}"}))
+        return self.invoke(repository, job, copy, work, event=event)
+
+    def invoke(
+        self,
+        repository: Repository,
+        job: str | None,
+        copy: Path,
+        work: Path,
+        *,
+        env: dict[str, str] | None = None,
+        event: Path | None = None,
+    ) -> JobRun:
+        """act on the push event (or the event file given), one job of the marked copy,
+        or all of them with job=None."""
         home, cache = work / "home", work / "cache"
         home.mkdir()
         # checkout fetches https://github.com/<owner>/<repo>: git takes it from here.
@@ -389,7 +438,8 @@ class Act:
         empty.touch()
         started = time.monotonic()
         result = run(
-            self.executable, "push", "--job", job, "--workflows", copy, "--json",
+            self.executable, "push", *(["--job", job] if job else []), "--workflows", copy,
+            "--json", *([f"--eventpath={event}"] if event else []),
             *self.options(repository, cache),
             *(f"--env={name}={value}" for name, value in (env or {}).items()),
             # Not the project's own .secrets, .vars or .env, which act reads by default
@@ -400,10 +450,10 @@ class Act:
         )  # fmt: skip
         log = work / "act.log"
         log.write_text(result.stdout + result.stderr)
-        steps = load_workflow(copy)["jobs"][job]["steps"]
+        steps = load_workflow(copy)["jobs"][job].get("steps", []) if job else []
         step_ids = [step.get("id", str(index)) for index, step in enumerate(steps)]
         return JobRun(
-            job, result.returncode, time.monotonic() - started,
+            job or "release", result.returncode, time.monotonic() - started,
             parse_records(result.stdout), log, step_ids,
         )  # fmt: skip
 
