@@ -25,6 +25,7 @@ LEFT_BEHIND = shutil.ignore_patterns(".venv", "dist", ".poetry", "__pycache__")
 # team's: the template writes it once).
 TEMPLATE_FILES = [
     "Dockerfile", ".dockerignore", "compose.yaml", ".github/workflows/ci.yml",
+    ".github/workflows/release.yml",
     ".github/scripts/smoke-test.sh", "docker/stages/__main__.py", "docker/stages/project.py",
 ]  # fmt: skip
 
