@@ -199,6 +199,23 @@ def test_an_old_sdist_without_its_build_constraints_fails_saying_what_to_pin(
     assert "--build-arg BUILD_CONSTRAINTS=" in result.stderr
 
 
+def test_a_path_dependencys_backend_not_named_stops_saying_what_to_name(
+    tmp_path: Path, docker_engine: str
+) -> None:
+    """The control for the path-dependency-own-backend fixture: without hatchling in the
+    project's [build-system] requires, the project stage (no network) cannot build the
+    library, and says what to name."""
+    app = put_application("path-dependency-own-backend", "export", tmp_path / "project")
+    pyproject = app.project / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text().replace(', "hatchling>=1.26,<2"]', "]"))
+    result = run(docker_engine, "build", "--progress=plain", ".", cwd=app.project, check=False)
+    assert result.returncode != 0
+    assert "acme-helpers is built by hatchling.build, which the build tools" in result.stderr
+    assert "[build-system] requires, for the backend stage to install: ['hatchling" in (
+        result.stderr
+    )
+
+
 # ── Secrets in the build context ─────────────────────────────────────────────
 
 # One file of each convention .dockerignore knows, at the project's root and deep in

@@ -26,7 +26,7 @@ from tests.support.docker import (
     writable_by_the_user,
 )
 from tests.support.matrix import BUILDABLE_PYTHONS, STRATEGIES
-from tests.support.package_index import PackageIndex
+from tests.support.package_index import CUT_EGRESS, PackageIndex, normalise
 from tests.support.shell import run
 from tests.support.template import ROOT, answers_of, break_locked_hashes, read_toml
 
@@ -239,7 +239,8 @@ def with_dependency(
     build_image: Callable[..., Image],
 ) -> Callable[[str], tuple[Image, set[str]]]:
     """Per strategy: the project plus `requests` (four dependencies of its own), built
-    with PIP_INDEX_URL pointing at the recording index, and what the build asked it for."""
+    with PIP_INDEX_URL pointing at the recording index and every other egress of pip, uv
+    and Poetry cut, and what the build asked the index for."""
     built: dict[str, tuple[Image, set[str]]] = {}
 
     def make(strategy: str) -> tuple[Image, set[str]]:
@@ -251,8 +252,8 @@ def with_dependency(
             run("poetry", "add", "--lock", "requests==2.32.3", cwd=project)
             recording_index.requested.clear()
             # --no-cache: every step runs (another strategy may share cached steps).
-            image = build_image(project, f"deps-{strategy}", "--network=host",
-                                "--no-cache", index_url=recording_index.url)  # fmt: skip
+            image = build_image(project, f"deps-{strategy}", "--network=host", "--no-cache",
+                                *CUT_EGRESS, index_url=recording_index.url)  # fmt: skip
             built[strategy] = (image, set(recording_index.requested))
         return built[strategy]
 
@@ -287,13 +288,32 @@ def test_strategies_install_the_same_locked_distributions(
 
 @pytest.mark.parametrize("strategy", STRATEGIES)
 def test_every_download_goes_through_pip_index_url(
-    strategy: str, with_dependency: Callable[[str], tuple[Image, set[str]]]
+    strategy: str,
+    with_dependency: Callable[[str], tuple[Image, set[str]]],
+    recording_index: PackageIndex,
 ) -> None:
-    """pip (bootstrapping uv), uv (Poetry, and the export's requirements) and Poetry
-    itself (the other strategies' dependencies) all asked the configured index."""
+    """pip (bootstrapping uv), uv (the tools, the export's requirements) and Poetry (the
+    other strategies' dependencies) asked the configured index for every locked main
+    package and every tool, and took each file from it: no other egress was open."""
     image, requested = with_dependency(strategy)
-    assert {"uv", "poetry", "poetry-plugin-export", "requests", "urllib3"} <= requested
+    tools = set(re.findall(r"([a-z][\w.-]*)==[\w.]+", (image.project / "Dockerfile").read_text()))
+    assert {"uv", "poetry", "dumb-init"} <= tools, tools
+    locked = {name for name, _ in locked_main(image.project)}
+    assert tools | locked <= requested, f"not asked of the index: {(tools | locked) - requested}"
+    served = {normalise(name.split("-")[0]) for name in recording_index.files}
+    assert tools | locked <= served, f"no file through the index: {(tools | locked) - served}"
     assert image.run().stdout == "Hello, World!\n"
+
+
+def test_the_cut_egress_stops_a_download_from_elsewhere(
+    locked_project: Callable[..., Path], docker_engine: str
+) -> None:
+    """The control: the same build, PIP_INDEX_URL naming the real index, fails at the
+    first download, so the builds above could take nothing from elsewhere."""
+    log = failed_build(locked_project(python_version="3.13"), "egress-cut", "--network=host",
+                       "--no-cache", *CUT_EGRESS)  # fmt: skip
+    assert [step[:7] for step in failed_steps(log)] == ["[tools "], log
+    assert re.search(r"(?i)proxy", log), log
 
 
 @pytest.mark.parametrize("strategy", STRATEGIES)

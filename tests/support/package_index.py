@@ -1,10 +1,12 @@
 """Package indexes on loopback for the docker tier: builds reach them with
 `docker build --network=host`.
 
-PackageIndex forwards PEP 503 simple pages to the real index and records which
-projects a build asked for. Given credentials, it also stands in for an
-organisation's index: every request without them gets 401, and it serves wheels of
-its own, which no other index has, under /private/simple/ (a second Poetry source).
+PackageIndex forwards PEP 503/691 simple pages to the real index and records which
+projects a build asked for. Like an organisation's proxy index, it serves the files
+too: the pages' absolute file links point back at it (/files/<host>/<path>), so a
+build whose other egress is cut (`CUT_EGRESS`) still gets every file. Given
+credentials, every request without them gets 401, and it serves wheels of its own,
+which no other index has, under /private/simple/ (a second Poetry source).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import http.server
+import re
 import threading
 import urllib.error
 import urllib.request
@@ -20,6 +23,18 @@ from urllib.parse import urlsplit
 
 from tests.support.shell import package_index_url
 
+# An absolute link in a simple page (HTML href or PEP 691 "url"), to serve it from here.
+FILE_LINK = re.compile(rb"https://([A-Za-z0-9.-]+)/")
+# Build arguments that send every other download of pip, uv and Poetry to a closed port:
+# Docker passes the proxy variables to RUN steps without an ARG, and keeps them out of
+# the image's history.
+CUT_EGRESS = [
+    f"--build-arg={name}={value}"
+    for variable, value in (("HTTP_PROXY", "http://127.0.0.1:9"),
+                            ("HTTPS_PROXY", "http://127.0.0.1:9"), ("NO_PROXY", "127.0.0.1"))
+    for name in (variable, variable.lower())
+]  # fmt: skip
+
 
 class PackageIndex:
     """A PEP 503 index on 127.0.0.1: /simple/ forwarded, /private/simple/ its own."""
@@ -27,6 +42,7 @@ class PackageIndex:
     def __init__(self, *, user: str | None = None, password: str | None = None) -> None:
         self.upstream = package_index_url().rstrip("/") + "/"
         self.requested: set[str] = set()
+        self.files: set[str] = set()  # the file names served through /files/
         self.refused = 0
         self.requests = 0  # every request, answered or refused
         self.private: dict[str, Path] = {}  # wheel file name -> path
@@ -53,6 +69,10 @@ class PackageIndex:
                 path = self.path.split("?")[0]
                 if path.startswith("/private/"):
                     self.reply(*index.serve_private(path))
+                    return
+                if path.startswith("/files/"):
+                    index.files.add(path.rsplit("/", 1)[-1])
+                    self.reply(*index.forward_file(path.removeprefix("/files/")))
                     return
                 name = path.strip("/").split("/")[-1]
                 index.requested.add(name.lower().replace("_", "-").replace(".", "-"))
@@ -101,11 +121,16 @@ class PackageIndex:
             self.upstream + path.removeprefix("/simple/").lstrip("/"),
             headers={"Accept": accept},
         )
-        try:
-            with urllib.request.urlopen(request, timeout=60) as response:
-                return response.status, response.read(), response.headers["Content-Type"]
-        except urllib.error.HTTPError as error:
-            return error.code, b"", "text/plain"
+        status, body, content_type = fetch(request)
+        return (
+            status,
+            FILE_LINK.sub(rb"http://" + self.host.encode() + rb"/files/\1/", body),
+            content_type,
+        )
+
+    def forward_file(self, host_and_path: str) -> tuple[int, bytes, str]:
+        """A file the pages link to, fetched from its real host."""
+        return fetch(urllib.request.Request(f"https://{host_and_path}"))
 
     def serve_private(self, path: str) -> tuple[int, bytes, str]:
         """PEP 503 pages for the private wheels, and the wheels themselves."""
@@ -130,6 +155,14 @@ class PackageIndex:
     def __exit__(self, *exc: object) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+def fetch(request: urllib.request.Request) -> tuple[int, bytes, str]:
+    try:
+        with urllib.request.urlopen(request, timeout=120) as response:
+            return response.status, response.read(), response.headers["Content-Type"]
+    except urllib.error.HTTPError as error:
+        return error.code, b"", "text/plain"
 
 
 def normalise(name: str) -> str:

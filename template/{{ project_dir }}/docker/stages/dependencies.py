@@ -62,6 +62,14 @@ def manifest(strategy: str) -> None:
     requires = build_system(Path.cwd())["requires"]
     missing = not all(satisfied(r, sys.prefix) for r in requires)
     Path("backend.txt").write_text("".join(f"{r}\n" for r in requires if missing))
+    Path("path-dependencies.txt").write_text(
+        "".join(
+            f"{p['source']['url']}\n"
+            for p in load("poetry.lock").get("package", [])
+            if p.get("source", {}).get("type") == "directory"
+            and "main" in p.get("groups", ["main"])
+        )
+    )
     if strategy == "export":
         export(poetry, version)
 
