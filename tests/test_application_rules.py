@@ -210,7 +210,7 @@ def test_a_path_dependencys_backend_not_named_stops_saying_what_to_name(
     pyproject.write_text(pyproject.read_text().replace(', "hatchling>=1.26,<2"]', "]"))
     result = run(docker_engine, "build", "--progress=plain", ".", cwd=app.project, check=False)
     assert result.returncode != 0
-    assert "acme-helpers is built by hatchling.build, which the build tools" in result.stderr
+    assert "acme-helpers is built by hatchling.build, which the build tools lack" in (result.stderr)
     assert "[build-system] requires, for the backend stage to install: ['hatchling" in (
         result.stderr
     )
