@@ -26,12 +26,18 @@ def run(
         check=False,
         **kwargs,
     )
-    if check and result.returncode != 0:
+    if check:
+        succeeded(result)
+    return result
+
+
+def succeeded(result: subprocess.CompletedProcess[str]) -> None:
+    """Fail, showing what the command printed, unless it exited 0."""
+    if result.returncode != 0:
         raise AssertionError(
-            f"{' '.join(map(str, args))} exited {result.returncode}\n"
+            f"{' '.join(map(str, result.args))} exited {result.returncode}\n"
             f"--- stdout\n{result.stdout}\n--- stderr\n{result.stderr}"
         )
-    return result
 
 
 def package_index_url() -> str:
