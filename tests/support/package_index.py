@@ -75,7 +75,7 @@ class PackageIndex:
                     self.reply(*index.forward_file(path.removeprefix("/files/")))
                     return
                 name = path.strip("/").split("/")[-1]
-                index.requested.add(name.lower().replace("_", "-").replace(".", "-"))
+                index.requested.add(normalise(name))
                 self.reply(*index.forward(path, self.headers.get("Accept", "text/html")))
 
             def reply(
