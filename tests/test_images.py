@@ -345,6 +345,39 @@ def test_source_edit_rebuilds_only_the_project(
         run("docker", "image", "rm", rebuilt.tag, check=False)
 
 
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_version_bump_and_tool_config_leave_the_dependencies_cached(
+    strategy: str,
+    with_dependency: Callable[[str], tuple[Image, set[str]]],
+    recording_index: PackageIndex,
+    tmp_path: Path,
+) -> None:
+    """A new version and a new [tool.*] table: the manifest's cut is the same, so Poetry's
+    check and the install stay cached; the new version reaches the image."""
+    image, _ = with_dependency(strategy)
+    project = tmp_path / "acme"
+    shutil.copytree(image.project, project)
+    pyproject = project / "pyproject.toml"
+    # A version and a table of this run only: an edit built before would be cached.
+    version = f"0.1.{uuid.uuid4().int % 10**6}"
+    text = pyproject.read_text().replace('version = "0.1.0"', f'version = "{version}"', 1)
+    pyproject.write_text(f'{text}\n[tool.acme]\nnote = "{uuid.uuid4().hex}"\n')
+    assert read_toml(pyproject)["project"]["version"] == version
+    rebuilt = build_image(project, f"deps-{strategy}-bumped", "--network=host",
+                          index_url=recording_index.url)  # fmt: skip
+    try:
+        steps = build_steps(rebuilt.log)
+        assert not steps["[manifest 3/3] RUN --network=none python /opt/stages manifest"]
+        dependency_steps = {name: cached for name, cached in steps.items()
+                            if name.startswith("[deps ") or "--from=deps" in name}  # fmt: skip
+        assert len(dependency_steps) >= 4, steps
+        assert all(dependency_steps.values()), {n: c for n, c in steps.items() if not c}
+        shown = f"import importlib.metadata as m; print(m.version({PACKAGE!r}))"
+        assert rebuilt.run("python", "-c", shown).stdout == f"{version}\n"
+    finally:
+        run("docker", "image", "rm", rebuilt.tag, check=False)
+
+
 # ── Hash checking, exercised ─────────────────────────────────────────────────
 
 

@@ -1,5 +1,6 @@
 """The quick start: a copy needs no `--trust`, the next-steps message, the examples of
-docs/getting-started.md, the generated README's first commands, and a build without a lock.
+docs/getting-started.md, the generated README's first commands, and a build without a
+lock or with a stale one.
 
 The template has no tasks, so nothing writes poetry.lock during the copy: the message
 says that `poetry install`, its first command, writes it, and that command does. The
@@ -12,8 +13,10 @@ import json
 import os
 import re
 import shlex
+import shutil
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +25,7 @@ import pytest
 import yaml
 from dockerfile_parse import DockerfileParser
 
+from tests.support.docker import failed_build, failed_steps
 from tests.support.matrix import STRATEGIES
 from tests.support.shell import package_index_url, path_without_poetry, run
 from tests.support.template import ANSWERS, ROOT, answers_of, copy_project, read_toml
@@ -202,7 +206,7 @@ def test_generated_readme_starts_with_three_commands(tmp_path: Path) -> None:
     assert "`hello --help`" in readme.split("\n## ")[1]
 
 
-# ── A build without poetry.lock ─────────────────────────────────────────────
+# ── A build without poetry.lock, or with a stale one ────────────────────────
 
 
 @pytest.mark.docker
@@ -228,6 +232,26 @@ def test_build_without_a_lock_fails_at_once_saying_to_lock(
     assert built.returncode != 0
     assert "poetry.lock is missing: run 'poetry lock'" in log, log[-3000:]
     assert "failed to compute cache key" not in log
-    # It fails in the manifest stage: no dependency is installed first.
-    assert "[deps " not in log, log[-3000:]
+    # It fails in the manifest stage: the dependency stage never gets its files.
+    assert not re.search(r"\[deps \d/\d\] (COPY|RUN)", log), log[-3000:]
     assert took < 180, f"{took:.0f} s"
+
+
+@pytest.mark.docker
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_build_with_a_stale_lock_stops_before_installing_saying_to_lock(
+    locked_project: Callable[..., Path], tmp_path: Path, docker_engine: str, strategy: str
+) -> None:
+    """A dependency added to pyproject.toml without `poetry lock`: Poetry's check stops
+    the dependency stage before it installs anything, saying what to run."""
+    project = tmp_path / "project"
+    shutil.copytree(locked_project(docker_strategy=strategy), project)
+    pyproject = project / "pyproject.toml"
+    text = pyproject.read_text()
+    assert "dependencies = []" in text
+    pyproject.write_text(text.replace("dependencies = []", 'dependencies = ["six>=1.16"]'))
+    log = failed_build(project, f"stale-lock-{strategy}")
+    assert [step.split()[0] for step in failed_steps(log)] == ["[deps"], log[-3000:]
+    assert "poetry.lock does not match pyproject.toml: run `poetry lock`" in log, log[-3000:]
+    # Nothing was installed: neither uv nor Poetry got as far as resolving.
+    assert not re.search(r"Resolved \d+ package|Installing dependencies", log), log[-3000:]

@@ -16,7 +16,7 @@ from pathlib import Path
 STEPS = {
     "check-index": lambda args: import_module("dependencies").check_index(),
     "lock-check": lambda args: import_module("dependencies").check_lock(),
-    "manifest": lambda args: import_module("dependencies").manifest(args.strategy),
+    "manifest": lambda args: import_module("dependencies").manifest(),
     "deps": lambda args: import_module("dependencies").deps(args.strategy),
     "backend": lambda args: import_module("dependencies").backend(),
     "project": lambda args: import_module("project").project(

@@ -36,13 +36,20 @@ def check_index() -> None:
         )
 
 
-def check_lock() -> tuple[Any, str]:
-    """Poetry's view of the project, once poetry.lock is there, readable and fresh."""
+def read_lock() -> tuple[dict[str, Any], str]:
+    """poetry.lock, once it is there and of a lock-version Poetry 2 reads."""
     if not Path("poetry.lock").exists():
         fail("poetry.lock is missing: run 'poetry lock', commit it, then build again.")
-    version = str(load("poetry.lock").get("metadata", {}).get("lock-version", ""))
+    lock = load("poetry.lock")
+    version = str(lock.get("metadata", {}).get("lock-version", ""))
     if not re.fullmatch(r"2\.\d+", version):
         fail(f"poetry.lock has lock-version {version or '(none)'}: {RELOCK}.")
+    return lock, version
+
+
+def check_lock() -> tuple[Any, str]:
+    """Poetry's view of the project, once poetry.lock is there, readable and fresh."""
+    version = read_lock()[1]
     from poetry.factory import Factory
 
     poetry = Factory().create_poetry(Path.cwd())
@@ -52,34 +59,39 @@ def check_lock() -> tuple[Any, str]:
     return poetry, version
 
 
-def manifest(strategy: str) -> None:
-    """From pyproject.toml and poetry.lock alone, what the dependency stages need."""
-    poetry, version = check_lock()
-    constraints = build_constraints(load("pyproject.toml"))
-    cut_manifest(load("pyproject.toml"), constraints)
+def manifest() -> None:
+    """From pyproject.toml and poetry.lock, without Poetry: what later stages need."""
+    lock, pyproject = read_lock()[0], load("pyproject.toml")
+    constraints = build_constraints(pyproject, lock)
+    cut_manifest(pyproject, constraints)
+    # project/: what the backend and project stages read, as one folder: a wildcard
+    # in COPY --from costs BuildKit half a second of checksums on a version bump.
+    Path("project").mkdir(exist_ok=True)
     flat = sorted({c for found in constraints.values() for c in found})
-    Path("build-constraints.txt").write_text("".join(f"{c}\n" for c in flat))
+    Path("project/build-constraints.txt").write_text("".join(f"{c}\n" for c in flat))
     requires = build_system(Path.cwd())["requires"]
     missing = not all(satisfied(r, sys.prefix) for r in requires)
-    Path("backend.txt").write_text("".join(f"{r}\n" for r in requires if missing))
-    Path("path-dependencies.txt").write_text(
+    Path("project/backend.txt").write_text(
+        "".join(f"{r}\n" for r in requires if missing)
+    )
+    Path("project/path-dependencies.txt").write_text(
         "".join(
             f"{p['source']['url']}\n"
-            for p in load("poetry.lock").get("package", [])
+            for p in lock.get("package", [])
             if p.get("source", {}).get("type") == "directory"
             and "main" in p.get("groups", ["main"])
         )
     )
-    if strategy == "export":
-        export(poetry, version)
 
 
-def build_constraints(pyproject: dict[str, Any]) -> dict[str, list[str]]:
+def build_constraints(
+    pyproject: dict[str, Any], lock: dict[str, Any]
+) -> dict[str, list[str]]:
     """[tool.poetry.build-constraints] as requirements; BUILD_CONSTRAINTS for all."""
-    from poetry.core.constraints.version import parse_constraint
-
     table = pyproject.get("tool", {}).get("poetry", {}).get("build-constraints", {})
     found: dict[str, list[str]] = {}
+    if table:  # Poetry's parser only when there is something to parse
+        from poetry.core.constraints.version import parse_constraint
     for package, requirements in table.items():
         for name, specs in requirements.items():
             for spec in specs if isinstance(specs, list) else [specs]:
@@ -91,7 +103,7 @@ def build_constraints(pyproject: dict[str, Any]) -> dict[str, list[str]]:
                 )
                 found.setdefault(package, []).append(name + text)
     everywhere = words("BUILD_CONSTRAINTS")
-    for package in load("poetry.lock").get("package", []) if everywhere else []:
+    for package in lock.get("package", []) if everywhere else []:
         found.setdefault(package["name"], []).extend(everywhere)
     return found
 
@@ -135,7 +147,7 @@ def as_table(requirements: list[str]) -> dict[str, str]:
 
 
 def export(poetry: Any, lock_version: str) -> None:
-    """export/: hashed requirements from the index; git ones apart; path ones left out.
+    """Hashed requirements from the index; git ones apart; path ones left out.
 
     A lock of Poetry 1.5-1.8 (lock-version 2.0) has no markers for `poetry export`
     to read: its requirements are what Poetry's installer would install here.
@@ -155,9 +167,8 @@ def export(poetry: Any, lock_version: str) -> None:
     git = [e for e in entries if " @ git+" in e]
     path = [e for e in entries if e.startswith("-e ") or " @ file:" in e]
     index = [e for e in entries if e and e not in git + path]
-    Path("export").mkdir(exist_ok=True)
-    Path("export/requirements.txt").write_text("".join(f"{e}\n" for e in index))
-    Path("export/git-requirements.txt").write_text("".join(f"{e}\n" for e in git))
+    Path("requirements.txt").write_text("".join(f"{e}\n" for e in index))
+    Path("git-requirements.txt").write_text("".join(f"{e}\n" for e in git))
 
 
 def planned(poetry: Any, extras: list[str]) -> str:
@@ -211,8 +222,14 @@ def planned(poetry: Any, extras: list[str]) -> str:
 
 
 def deps(strategy: str) -> None:
-    """The locked dependencies, hash-checked, into a venv without pip."""
+    """The locked dependencies, hash-checked, into a venv without pip.
+
+    On the cut manifest: Poetry's check that the lock is fresh runs only when the
+    lock or a dependency line changed, before anything is installed.
+    """
+    poetry, version = check_lock()
     if strategy == "export":
+        export(poetry, version)
         build = ["--build-constraints", "build-constraints.txt"]
         run(sys.executable, "-m", "venv", "--without-pip", VENV)
         uv = [
