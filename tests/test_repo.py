@@ -114,6 +114,25 @@ def test_benchmark_page_shows_the_committed_results() -> None:
     assert '"smoke": false' in (ROOT / "benchmarks" / "results.json").read_text()
 
 
+def table_rows(text: str) -> dict[str, list[str]]:
+    """A markdown table's rows by their first cell (header and rule left out)."""
+    rows = [[c.strip() for c in line.strip().strip("|").split("|")]
+            for line in text.splitlines() if line.startswith("|")]  # fmt: skip
+    return {row[0]: row[1:] for row in rows[2:]}
+
+
+def test_readme_figures_are_the_last_runs() -> None:
+    """The README's summary holds benchmarks/results.md's figures for (b) to (e)."""
+    readme = (ROOT / "README.md").read_text()
+    summary = readme.split("<!-- benchmark-summary: pandas -->\n")[1].split("\n\n")[0]
+    results = (ROOT / "benchmarks" / "results.md").read_text()
+    pandas = table_rows(results.split("\n### pandas")[1].split("\n\n")[2])
+    shown = table_rows(summary)
+    assert len(shown) >= 4, summary
+    for label, cells in shown.items():
+        assert cells == [cell.split()[0] for cell in pandas[label][1:5]], label
+
+
 # ── The test-suite's layout: tests import a support layer, never one another ─
 
 TESTS = ROOT / "tests"
