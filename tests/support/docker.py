@@ -19,6 +19,8 @@ from tests.support.shell import package_index_url, run, succeeded
 
 SESSION = uuid.uuid4().hex[:8]
 OCI_FAILED = "OCI runtime create failed"
+# The same failure of the engine's inside a build step: the step's program never ran.
+RUNC_FAILED = "runc run failed: unable to start container process"
 _PREFIX = "pdt-test-"
 
 
@@ -66,30 +68,31 @@ class Image:
         return result
 
 
-def build_image(project: Path, name: str, *extra: str, index_url: str | None = None) -> Image:
+def docker_build(
+    project: Path, name: str, *extra: str, index_url: str | None = None
+) -> subprocess.CompletedProcess[str]:
     """`docker build` a project as `session_tag(name)`, with plain progress, through the
-    tests' package index."""
-    tag = session_tag(name)
-    result = run(
-        "docker",
-        "build",
-        "--progress=plain",
-        "--build-arg",
-        f"PIP_INDEX_URL={index_url or package_index_url()}",
-        "--tag",
-        tag,
-        *extra,
-        ".",
-        cwd=project,
-    )
-    return Image(tag=tag, project=project, log=result.stderr + result.stdout)
+    tests' package index. Once more when the engine failed to start a step's container
+    (as Image.run does): the steps before it come from the cache."""
+    command = ("docker", "build", "--progress=plain", "--build-arg",
+               f"PIP_INDEX_URL={index_url or package_index_url()}", "--tag",
+               session_tag(name), *extra, ".")  # fmt: skip
+    result = run(*command, cwd=project, check=False)
+    if result.returncode and RUNC_FAILED in result.stderr:
+        result = run(*command, cwd=project, check=False)
+    return result
+
+
+def build_image(project: Path, name: str, *extra: str, index_url: str | None = None) -> Image:
+    """`docker build` a project as `session_tag(name)`: the image and its log."""
+    result = docker_build(project, name, *extra, index_url=index_url)
+    succeeded(result)
+    return Image(tag=session_tag(name), project=project, log=result.stderr + result.stdout)
 
 
 def failed_build(project: Path, name: str, *extra: str, index_url: str | None = None) -> str:
     """`docker build` as build_image does, for a build that must fail: its log."""
-    result = run("docker", "build", "--progress=plain", "--build-arg",
-                 f"PIP_INDEX_URL={index_url or package_index_url()}", "--tag",
-                 session_tag(name), *extra, ".", cwd=project, check=False)  # fmt: skip
+    result = docker_build(project, name, *extra, index_url=index_url)
     log = result.stderr + result.stdout
     assert result.returncode != 0, f"the build of {name} succeeded:\n{log}"
     return log
