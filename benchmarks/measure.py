@@ -14,11 +14,13 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+import statistics
 import uuid
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from benchmarks.devloop import DEV_FIGURES, measure_dev_loop
 from benchmarks.model import (
     FIGURES,
     MB,
@@ -52,6 +54,9 @@ Samples = dict[str, dict[str, list[float]]]
 Cached = dict[str, dict[str, list[bool]]]
 # timelines[variant]: the source-only rebuild's steps, per repetition
 Timelines = dict[str, list[list[Step]]]
+# dev[figure]: the development loop's samples (benchmarks/devloop.py)
+DevSamples = dict[str, list[float]]
+DEV_VARIANT = "export"  # whose render the development loop runs
 
 KINDS = ("", "source", "version", "tool", "deps")  # the tag of each build, as the figures go
 TIMELINE_KIND = "source"  # the rebuild whose steps are timed
@@ -216,6 +221,7 @@ class Measurement:
         self.samples: Samples = {v.key: {f.key: [] for f in FIGURES} for v in VARIANTS}
         self.cached: Cached = {v.key: {f.key: [] for f in REBUILDS} for v in VARIANTS}
         self.timelines: Timelines = {v.key: [] for v in VARIANTS}
+        self.dev: DevSamples = {f.key: [] for f in DEV_FIGURES}
         self.base_size = image_size(base)
         self.base_files = footprint(base, ["/usr/local"], None)
         logs.mkdir(parents=True)
@@ -263,6 +269,24 @@ class Measurement:
             + ", ".join(f"{f.label} {record[f.key][-1]:.1f} s" for f in built)
         )
 
+    def dev_loop(self, context: Context, rep: int) -> None:
+        """The development loop on this render, right after its builds."""
+        name = f"{TAG_PREFIX}-{self.app.key}-dev"
+        log = self.logs / f"{rep + 1}-dev-loop.log"
+        changed = context.manifests["changed"]
+        figures = measure_dev_loop(
+            self.app, context.path, context.package_init, changed, name, self.index_url, log
+        )
+        context.set_state(State())
+        for key, values in figures.items():
+            self.dev[key] += values
+        say(
+            f"{self.app.key}, repetition {rep + 1}/{self.mode.runs}, development loop: "
+            + ", ".join(
+                f"{key} {statistics.median(values):.2f} s" for key, values in figures.items()
+            )
+        )
+
     def redacted(self, steps: list[Step]) -> list[Step]:
         """BuildKit names a step with its build args expanded: the index URL (which may
         hold a registry's name) goes into the results as the variable that held it."""
@@ -284,15 +308,17 @@ class Measurement:
 
 def measure_app(
     app: App, mode: Mode, contexts: list[Context], base: str, index_url: str, logs: Path
-) -> tuple[Samples, Cached, Timelines]:
+) -> tuple[Samples, Cached, Timelines, DevSamples]:
     """Every repetition takes the variants in a rotated order, so none always goes first."""
     measurement = Measurement(app, mode, base, index_url, logs)
     for rep in range(mode.runs):
         order = contexts[rep % len(contexts) :] + contexts[: rep % len(contexts)]
         for context in order:
             measurement.builds(context, rep)
+            if context.variant.key == DEV_VARIANT:
+                measurement.dev_loop(context, rep)
         measurement.start_up(order)
-    return measurement.samples, measurement.cached, measurement.timelines
+    return measurement.samples, measurement.cached, measurement.timelines, measurement.dev
 
 
 def remove_images(apps: Sequence[App]) -> None:

@@ -105,7 +105,7 @@ class App:
     title: str
     dependencies: tuple[str, ...]
     module: str  # what `import` loads in the start-up figure ("a, b" for several)
-    change: str  # the package the dependency-change rebuild adds
+    change: str  # the package the dependency-change rebuild adds: locked in no group
     apt_build_packages: str = ""  # the template's answers; build args of (a) and (b)
     apt_runtime_packages: str = ""
     # Run once in each cold-built image: argv and a text its output must contain.
@@ -125,7 +125,7 @@ WEB = App(
     "a web service, psycopg2 compiled from source",
     ("flask", "gunicorn", "psycopg2"),
     "flask, psycopg2",
-    "idna",
+    "six",
     apt_build_packages="gcc libc6-dev libpq-dev",
     apt_runtime_packages="libpq5",
     check=(
@@ -136,13 +136,13 @@ WEB = App(
 # Smoke mode's stand-ins: tiny pure-Python dependencies, so that nothing compiles; the
 # web app keeps OS packages in both stages (a header package to build with, the
 # library at run time), so the apt steps of every variant still run.
-SMOKE_PANDAS = App("pandas", "smoke stand-in: six", ("six",), "six", "idna")
+SMOKE_PANDAS = App("pandas", "smoke stand-in: six", ("six",), "six", "attrs")
 SMOKE_WEB = App(
     "web",
     "smoke stand-in: gunicorn, libpq without a compiler",
     ("gunicorn",),
     "gunicorn",
-    "idna",
+    "six",
     apt_build_packages="libpq-dev",
     apt_runtime_packages="libpq5",
     check=(

@@ -122,15 +122,11 @@ class Context:
         return project["name"], bumped(project["version"])
 
 
-def main_packages(project: Path) -> set[str]:
-    """The locked packages an image installs: the main group's (the dev group's, such as
-    detect-secrets' requests and idna, never reach an image)."""
+def locked_packages(project: Path) -> set[str]:
+    """Every locked package, of any group: the dev image (the development loop's)
+    installs them all."""
     lock = tomllib.loads((project / "poetry.lock").read_text())
-    return {
-        package["name"]
-        for package in lock.get("package", [])
-        if "main" in package.get("groups", ["main"])
-    }
+    return {package["name"] for package in lock.get("package", [])}
 
 
 def poetry_add(project: Path, *packages: str) -> None:
@@ -164,10 +160,10 @@ def prepare(work: Path, app: App, python: str) -> list[Context]:
     say(f"{app.key}: rendering the template (Python {python}), adding {' '.join(app.dependencies)}")
     locked = copy_project(renders / "locked", lock=True, docker_strategy="export", **answers)
     poetry_add(locked, *app.dependencies)
-    if app.change in main_packages(locked):
+    if app.change in locked_packages(locked):
         raise BenchmarkError(
-            f"{app.change} is already a locked main dependency: adding it would not change"
-            " the image's dependencies"
+            f"{app.change} is already locked: adding it would change neither the image's"
+            " dependencies nor the dev image's"
         )
     changed = renders / "changed"
     shutil.copytree(locked, changed, ignore=shutil.ignore_patterns(".venv"))

@@ -10,7 +10,8 @@ import statistics
 from pathlib import Path
 from typing import Any
 
-from benchmarks.measure import Cached, Samples, Step, Timelines
+from benchmarks.devloop import DEV_FIGURES, EDITS
+from benchmarks.measure import DEV_VARIANT, Cached, DevSamples, Samples, Step, Timelines
 from benchmarks.model import (
     BASELINE,
     COLD,
@@ -75,9 +76,23 @@ def where_the_time_goes(runs: list[list[Step]]) -> dict[str, Any]:
     }
 
 
-def application(app: App, samples: Samples, cached: Cached, timelines: Timelines) -> dict[str, Any]:
-    """One application's part of the report: what it is, its results, targets and the
-    source-only rebuild's timeline per variant."""
+def dev_loop(dev: DevSamples) -> dict[str, dict[str, Any]]:
+    return {
+        key: {
+            "median": statistics.median(values),
+            "min": min(values),
+            "max": max(values),
+            "samples": values,
+        }
+        for key, values in dev.items()
+    }
+
+
+def application(
+    app: App, samples: Samples, cached: Cached, timelines: Timelines, dev: DevSamples
+) -> dict[str, Any]:
+    """One application's part of the report: what it is, its results, targets, the
+    source-only rebuild's timeline per variant and the development loop."""
     results = summarise(samples, cached)
     return {
         "title": app.title,
@@ -90,6 +105,7 @@ def application(app: App, samples: Samples, cached: Cached, timelines: Timelines
         "results": results,
         "targets": targets(results, app.module),
         "timeline": {v.key: where_the_time_goes(timelines[v.key]) for v in VARIANTS},
+        "dev_loop": dev_loop(dev),
     }
 
 
@@ -242,7 +258,7 @@ def _table(part: dict[str, Any]) -> list[str]:
     for t in part["targets"]:
         verdict = {True: "PASS", False: "MISS", None: "info"}[t["pass"]]
         lines.append(f"| {t['target']} | {t['measured']} | {verdict} |")
-    return [*lines, "", *_timeline_table(part)]
+    return [*lines, "", *_timeline_table(part), "", *_dev_loop_table(part)]
 
 
 def _step_cell(name: str) -> str:
@@ -272,5 +288,26 @@ def _timeline_table(part: dict[str, Any]) -> list[str]:
         rebuild = part["results"][variant.key]["source_rebuild"]["median"]
         lines.append(
             f"| ({variant.letter}) {variant.label} | {rebuild:.2f} | {span} | {steps or 'none'} |"
+        )
+    return lines
+
+
+def _dev_loop_table(part: dict[str, Any]) -> list[str]:
+    variant = next(v for v in VARIANTS if v.key == DEV_VARIANT)
+    lines = [
+        f"The development loop: `docker compose up --watch` in ({variant.letter})'s render"
+        " (its dev target: every group, the project editable), right after that variant's"
+        f" builds; {EDITS} source edits per repetition, each timed from the host's write to"
+        " a poller in the running container reading it; then the dependency change's"
+        " pyproject.toml and poetry.lock, until the recreated container imports the package.",
+        "",
+        "| development loop | median, s | fastest, s | slowest, s | samples |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for figure in DEV_FIGURES:
+        result = part["dev_loop"][figure.key]
+        lines.append(
+            f"| {figure.label} | {result['median']:.2f} | {result['min']:.2f} |"
+            f" {result['max']:.2f} | {len(result['samples'])} |"
         )
     return lines

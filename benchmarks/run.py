@@ -127,10 +127,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         for app in mode.apps:
             contexts = prepare(work / app.key, app, args.python)
-            samples, cached, timelines = measure_app(
+            samples, cached, timelines, dev = measure_app(
                 app, mode, contexts, base, index_url, work / app.key / "logs"
             )
-            parts[app] = application(app, samples, cached, timelines)
+            parts[app] = application(app, samples, cached, timelines, dev)
         if not args.keep:
             remove_images(mode.apps)
         run("docker", "image", "inspect", base)  # only our own tags went: the base is there

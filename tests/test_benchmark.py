@@ -15,6 +15,7 @@ import pytest
 import yaml
 from dockerfile_parse import DockerfileParser
 
+from benchmarks.devloop import DEV_FIGURES, EDITS
 from benchmarks.measure import Step, install_cached, timeline
 from benchmarks.model import (
     ANSWERS,
@@ -200,7 +201,8 @@ def test_targets_and_table_cover_every_figure() -> None:
     samples = {v.key: {f.key: [1.0 + n] for n, f in enumerate(FIGURES)} for v in VARIANTS}
     cached = {v.key: {key: [v.strategy is not None] for key in REBUILDS} for v in VARIANTS}
     timelines = {v.key: [timeline(RAWJSON.read_text())] for v in VARIANTS}
-    part = application(WEB, samples, cached, timelines)
+    dev = {"watch_up": [30.0], "watch_sync": [0.5, 0.25, 0.75], "watch_lock": [12.0]}
+    part = application(WEB, samples, cached, timelines, dev)
     assert {t["pass"] for t in part["targets"]} <= {True, False, None}
     assert part["dockerfiles"]["writeup"] == "benchmarks/dockerfiles/writeup-export-apt.Dockerfile"
     report: dict[str, Any] = {
@@ -237,6 +239,10 @@ def test_targets_and_table_cover_every_figure() -> None:
         )
         assert row in table, key
     assert "| (b) write-up export + venv | 2.00 |" not in table
+    # The development loop: median, fastest, slowest, and how many samples.
+    sync = next(f.label for f in DEV_FIGURES if f.key == "watch_sync")
+    assert f"| {sync} | 0.50 | 0.25 | 0.75 | 3 |" in table
+    assert table.count("| development loop |") == 1
 
 
 @pytest.mark.parametrize(
@@ -339,10 +345,19 @@ def test_smoke_run_reports_every_variant_and_figure(docker_engine: str, tmp_path
         # (a)'s install step names the index through a build arg: the results hold the
         # variable, never its value.
         assert "$PIP_INDEX_URL" in part["timeline"]["naive"]["steps"][0]["step"]
+        # The development loop ran: the watch came up, every edit was seen in the
+        # container (after the write, within a watch's debounce), the new lock imported.
+        loop = part["dev_loop"]
+        assert set(loop) == {f.key for f in DEV_FIGURES}, key
+        assert len(loop["watch_sync"]["samples"]) == EDITS, key
+        assert all(0 < value < 10 for value in loop["watch_sync"]["samples"]), loop
+        assert loop["watch_lock"]["median"] > loop["watch_sync"]["median"], loop
+        assert loop["watch_up"]["median"] > 0, loop
     index_url = package_index_url()
     assert index_url not in (tmp_path / "results.json").read_text()
     assert index_url not in table
     assert report["applications"]["web"]["apt_runtime_packages"] == "libpq5"
     assert table.count("| target | measured |") == 1
     assert table.count("| source-only rebuild | rebuild, s | span, s |") == 1
+    assert table.count("| development loop | median, s |") == 1
     assert all(f"({v['letter']}) {v['label']}" in table for v in report["variants"].values())
