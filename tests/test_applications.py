@@ -111,6 +111,26 @@ def test_every_strategy_installs_the_same_distributions(
     assert {n for n, _ in first - locked} <= {canonical(project)}
 
 
+# Run in an image: every module of the venv's installed distributions without bytecode.
+UNCOMPILED = """
+import importlib.util, pathlib, sysconfig
+site = pathlib.Path(sysconfig.get_path("purelib"))
+print([str(p) for p in site.rglob("*.py")
+       if not pathlib.Path(importlib.util.cache_from_source(p)).exists()])
+"""
+
+
+@pytest.mark.parametrize("name", SEVERAL)
+def test_every_strategy_ships_its_dependencies_compiled(
+    application: Callable[[str, str], tuple[Application, Image]], name: str
+) -> None:
+    """No module of the venv is compiled at run time, when the user cannot write it."""
+    for strategy in FIXTURES[name]["strategies"]:
+        image = application(name, strategy)[1]
+        listing = image.run("-c", UNCOMPILED, docker_args=("--entrypoint", "python")).stdout
+        assert listing.strip() == "[]", (strategy, listing)
+
+
 def canonical(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 

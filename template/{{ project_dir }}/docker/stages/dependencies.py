@@ -19,6 +19,7 @@ from base import (
     load,
     run,
     satisfied,
+    site,
     words,
 )
 
@@ -248,13 +249,23 @@ def deps(strategy: str) -> None:
         return
     extras = ["--extras", " ".join(words("EXTRAS"))] if words("EXTRAS") else []
     groups = [] if strategy == "dev" else ["--only", "main"]
+    venv = DEV_VENV if strategy == "dev" else VENV
     if strategy == "dev":
         run(sys.executable, "-m", "venv", "--without-pip", DEV_VENV)
     else:  # /app/.venv, where the runtime stage copies it from; without pip
         os.environ["POETRY_VIRTUALENVS_IN_PROJECT"] = "true"
         os.environ["POETRY_VIRTUALENVS_OPTIONS_NO_PIP"] = "true"
-    poetry = ["poetry", "install", "--no-interaction", "--no-directory", "--compile"]
+    poetry = ["poetry", "install", "--no-interaction", "--no-directory"]
     run(*poetry, *groups, *extras, hint=BUILD_HINT)
+    compile_venv(venv)
+
+
+def compile_venv(venv: Path) -> None:
+    """Bytecode for every installed module, a worker per core (Poetry's --compile
+    uses one); a file that does not compile is left as installers leave it."""
+    import compileall
+
+    compileall.compile_dir(site(venv), quiet=1, workers=0)
 
 
 def backend() -> None:
