@@ -160,7 +160,7 @@ class Mode:
     cold: str  # "prune" or "no-cache"
 
 
-FULL = Mode((PANDAS, WEB), runs=5, run_repeats=3, cold="prune")
+FULL = Mode((PANDAS, WEB), runs=5, run_repeats=5, cold="prune")
 SMOKE = Mode((SMOKE_PANDAS, SMOKE_WEB), runs=1, run_repeats=1, cold="no-cache")
 COLD = {
     "prune": "`docker builder prune -af` before each (cache mounts included; base image kept).",
