@@ -35,6 +35,7 @@ DEV_FIGURES = [
     ),
 ]
 EDITS = 5  # source edits per repetition
+EXEC = ("docker", "compose", "exec", "-T", "app")  # a command in the app container
 LIMIT = 600.0  # seconds any one wait may take
 
 # Run in the app container: says it is ready, then polls the file for the marker and
@@ -70,7 +71,7 @@ class DevLoop:
     def exec(self, *command: str) -> subprocess.CompletedProcess[str]:
         """A command in the app container, its exit status for the caller to judge."""
         return subprocess.run(
-            ["docker", "compose", "exec", "-T", "app", *command],
+            [*EXEC, *command],
             cwd=self.project,
             env=self.env,
             capture_output=True,
@@ -120,9 +121,8 @@ class DevLoop:
         marker = f"WATCH_EDIT = {uuid.uuid4().hex!r}"
         inside = f"{self.workdir}/{source.relative_to(self.project).as_posix()}"
         deadline = str(time.time() + LIMIT)
-        command = ["docker", "compose", "exec", "-T", "app", "python", "-c", POLLER]
         poller = subprocess.Popen(
-            [*command, inside, marker, deadline],
+            [*EXEC, "python", "-c", POLLER, inside, marker, deadline],
             cwd=self.project,
             env=self.env,
             stdout=subprocess.PIPE,

@@ -251,7 +251,7 @@ def deps(strategy: str) -> None:
     groups = [] if strategy == "dev" else ["--only", "main"]
     venv = DEV_VENV if strategy == "dev" else VENV
     if strategy == "dev":
-        run(sys.executable, "-m", "venv", "--without-pip", DEV_VENV)
+        run(sys.executable, "-m", "venv", "--without-pip", venv)
     else:  # /app/.venv, where the runtime stage copies it from; without pip
         os.environ["POETRY_VIRTUALENVS_IN_PROJECT"] = "true"
         os.environ["POETRY_VIRTUALENVS_OPTIONS_NO_PIP"] = "true"
