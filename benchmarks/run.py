@@ -121,6 +121,7 @@ def main(argv: list[str] | None = None) -> int:
             " -af); images are kept"
         )
 
+    template = template_version()  # what is rendered: read before the tree can move on
     work = Path(tempfile.mkdtemp(prefix="pdt-benchmark-"))
     started = time.monotonic()
     parts: dict[App, dict[str, Any]] = {}
@@ -145,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
     config = {
         "smoke": args.smoke,
         "python": args.python,
-        "template": template_version(),
+        "template": template,
         "base_image": base,
         "base_is_standin": labels.get("workplace.standin") == "yes",
         "runs": mode.runs,
